@@ -1,0 +1,21 @@
+// The optimizer: Adam over the model's flat parameter buffer, with its two moment buffers.
+
+import { type AdamConfig, adamUpdate } from '../tensor/adam.ts';
+
+export const KERAS_ADAM: AdamConfig = { learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
+
+export class Adam {
+  readonly m: Float32Array; // first moments, one per parameter
+  readonly v: Float32Array; // second moments
+  step = 0;
+
+  constructor(readonly params: Float32Array, readonly grads: Float32Array, readonly config: AdamConfig) {
+    this.m = new Float32Array(params.length);
+    this.v = new Float32Array(params.length);
+  }
+
+  update(): void {
+    this.step++;
+    adamUpdate(this.params, this.m, this.v, this.grads, this.config, this.step, this.params.length);
+  }
+}

@@ -1,0 +1,26 @@
+// Adam (Kingma & Ba), as Keras applies it, over n flat parameters in one pass.
+// Keras folds both bias corrections into the step size and adds epsilon to sqrt(v) uncorrected:
+//   m = β1·m + (1-β1)·g,  v = β2·v + (1-β2)·g²,
+//   lr_t = lr · sqrt(1 - β2^t) / (1 - β1^t),  p -= lr_t · m / (sqrt(v) + ε).
+
+export interface AdamConfig {
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+}
+
+// t is the 1-based step count after this update.
+export function adamUpdate(
+  params: Float32Array, m: Float32Array, v: Float32Array, grads: Float32Array,
+  config: AdamConfig, t: number, n: number,
+): void {
+  const { learningRate, beta1, beta2, epsilon } = config;
+  const lrT = learningRate * Math.sqrt(1 - Math.pow(beta2, t)) / (1 - Math.pow(beta1, t));
+  for (let i = 0; i < n; i++) {
+    const g = grads[i];
+    m[i] = beta1 * m[i] + (1 - beta1) * g;
+    v[i] = beta2 * v[i] + (1 - beta2) * g * g;
+    params[i] -= lrT * m[i] / (Math.sqrt(v[i]) + epsilon);
+  }
+}

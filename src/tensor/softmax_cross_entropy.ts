@@ -1,0 +1,45 @@
+// Sparse softmax cross-entropy from logits: logits is (B,C), labels is (B) class indices,
+// probs is (B,C). loss_b = logsumexp(logits_b) - logits_b[label_b], averaged over the batch.
+
+export interface LossResult {
+  lossSum: number; // Σ_b loss_b, in float64 (the caller divides by B for the mean)
+  correct: number; // how many rows have argmax(logits) == label
+}
+
+// Forward: fills probs (needed by backward) and returns the summed loss and the hit count.
+export function softmaxCrossEntropyForward(
+  probs: Float32Array, logits: Float32Array, labels: Uint8Array, B: number, C: number, result: LossResult,
+): void {
+  let lossSum = 0;
+  let correct = 0;
+  for (let b = 0; b < B; b++) {
+    const row = b * C;
+    let max = logits[row];
+    let argmax = 0;
+    for (let c = 1; c < C; c++) {
+      if (logits[row + c] > max) { max = logits[row + c]; argmax = c; }
+    }
+    // Subtract the row max so exp never overflows; the largest term becomes exp(0) = 1.
+    let sum = 0;
+    for (let c = 0; c < C; c++) sum += Math.exp(logits[row + c] - max);
+    const logSumExp = max + Math.log(sum);
+    for (let c = 0; c < C; c++) probs[row + c] = Math.exp(logits[row + c] - logSumExp);
+    lossSum += logSumExp - logits[row + labels[b]];
+    if (argmax === labels[b]) correct++;
+  }
+  result.lossSum = lossSum;
+  result.correct = correct;
+}
+
+// Backward of the batch-mean loss: dlogits[b,c] = (probs[b,c] - [c == label_b]) / B.
+export function softmaxCrossEntropyBackward(
+  dlogits: Float32Array, probs: Float32Array, labels: Uint8Array, B: number, C: number,
+): void {
+  const invB = 1 / B;
+  for (let b = 0; b < B; b++) {
+    for (let c = 0; c < C; c++) {
+      const i = b * C + c;
+      dlogits[i] = (probs[i] - (c === labels[b] ? 1 : 0)) * invB;
+    }
+  }
+}

