@@ -4,18 +4,18 @@ import { parseFlags, helpText } from '../src/train/flags.ts';
 import { runBench } from '../src/train/run.ts';
 import { UserError } from '../src/train/errors.ts';
 
-function main(): number {
+async function main(): Promise<number> {
   const options = parseFlags(process.argv.slice(2));
   if (options.help) {
     process.stdout.write(helpText('npm run bench --'));
     return 0;
   }
-  const { checksPassed } = runBench(options, process.stdout);
+  const { checksPassed } = await runBench(options, process.stdout);
   return checksPassed ? 0 : 1;
 }
 
 try {
-  process.exitCode = main();
+  process.exitCode = await main();
 } catch (e) {
   // Errors meant for the user are one line; anything else is a bug, still one line unless DEBUG is set.
   const message = e instanceof UserError ? e.message : `internal error: ${(e as Error).message ?? e}`;

@@ -5,9 +5,9 @@ import * as assert from 'uvu/assert';
 import { runBench } from '../src/train/run.ts';
 import { DEFAULTS } from '../src/train/flags.ts';
 
-test('one epoch on 3000 images reaches > 0.85 test accuracy, and the log has the Keras shape', () => {
+test('one epoch on 3000 images reaches > 0.85 test accuracy, and the log has the Keras shape', async () => {
   let log = '';
-  const { record } = runBench({ ...DEFAULTS, epochs: 1, limit: 3000 }, { isTTY: false, write: (s: string) => (log += s) });
+  const { record } = await runBench({ ...DEFAULTS, epochs: 1, limit: 3000 }, { isTTY: false, write: (s: string) => (log += s) });
   assert.ok(record.test !== null && record.test.accuracy > 0.85, `test accuracy ${record.test?.accuracy}`);
   assert.ok(record.epochs[0].loss < 1.0, `epoch loss ${record.epochs[0].loss}`);
   assert.match(log, /^94\/94 \[={30}\] - \d+s \d+m?s\/step - loss: 0\.\d{4} - accuracy: 0\.\d{4}$/m);

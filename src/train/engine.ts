@@ -1,0 +1,61 @@
+// The engine: what the training loop needs from a backend. The CPU engine here runs the model
+// in this thread; other backends (worker threads, gpu.js) implement the same interface.
+
+import { Model, MNIST_MODEL, type ModelShape } from '../nn/model.ts';
+import { Adam, KERAS_ADAM } from '../nn/optimizer.ts';
+import type { BackendInfo } from './record.ts';
+
+export interface Engine {
+  readonly info: BackendInfo;
+  readonly shape: ModelShape;
+  // One training step on x (B,784), y (B): zero grads, forward with dropout, backward, Adam.
+  // Returns the batch's summed loss; `correct` then holds its hit count.
+  trainStep(x: Float32Array, y: Uint8Array, B: number): number;
+  // Inference only (no dropout); same return convention.
+  evalStep(x: Float32Array, y: Uint8Array, B: number): number;
+  readonly correct: number;
+  // The flat parameters [W1 (IN,H), b1 (H), W2 (H,C), b2 (C)], copied back from wherever they live.
+  readParams(): Float32Array;
+  close(): Promise<void>;
+}
+
+export interface EngineOptions {
+  batchSize: number;
+  learningRate: number;
+  seed: number;
+}
+
+export class CpuEngine implements Engine {
+  readonly info: BackendInfo = { name: 'cpu', mode: 'float32 js', threads: 1 };
+  readonly shape = MNIST_MODEL;
+  readonly model: Model;
+  readonly optimizer: Adam;
+
+  constructor(options: EngineOptions) {
+    this.model = new Model(MNIST_MODEL, options.batchSize, options.seed);
+    this.optimizer = new Adam(this.model.params, this.model.grads, { ...KERAS_ADAM, learningRate: options.learningRate });
+  }
+
+  get correct(): number {
+    return this.model.loss.result.correct;
+  }
+
+  trainStep(x: Float32Array, y: Uint8Array, B: number): number {
+    const { model } = this;
+    model.zeroGrad();
+    const lossSum = model.forward(x, y, B, true);
+    model.backward(x, y, B);
+    this.optimizer.update();
+    return lossSum;
+  }
+
+  evalStep(x: Float32Array, y: Uint8Array, B: number): number {
+    return this.model.forward(x, y, B, false);
+  }
+
+  readParams(): Float32Array {
+    return this.model.params.slice();
+  }
+
+  async close(): Promise<void> {}
+}
