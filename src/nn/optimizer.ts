@@ -14,8 +14,9 @@ export class Adam {
     this.v = new Float32Array(params.length);
   }
 
-  update(): void {
+  // Returns false if any gradient was not finite (the update has then already spoiled the parameters).
+  update(): boolean {
     this.step++;
-    adamUpdate(this.params, this.m, this.v, this.grads, this.config, this.step, this.params.length);
+    return adamUpdate(this.params, this.m, this.v, this.grads, this.config, this.step, this.params.length);
   }
 }

@@ -10,17 +10,20 @@ export interface AdamConfig {
   epsilon: number;
 }
 
-// t is the 1-based step count after this update.
+// t is the 1-based step count after this update. Returns false if any gradient was NaN or infinite.
 export function adamUpdate(
   params: Float32Array, m: Float32Array, v: Float32Array, grads: Float32Array,
   config: AdamConfig, t: number, n: number,
-): void {
+): boolean {
   const { learningRate, beta1, beta2, epsilon } = config;
   const lrT = learningRate * Math.sqrt(1 - Math.pow(beta2, t)) / (1 - Math.pow(beta1, t));
+  let poison = 0; // g·0 is 0 for every finite g and NaN for NaN or ±Infinity: a free finiteness check
   for (let i = 0; i < n; i++) {
     const g = grads[i];
+    poison += g * 0;
     m[i] = beta1 * m[i] + (1 - beta1) * g;
     v[i] = beta2 * v[i] + (1 - beta2) * g * g;
     params[i] -= lrT * m[i] / (Math.sqrt(v[i]) + epsilon);
   }
+  return poison === 0;
 }

@@ -14,6 +14,10 @@ export interface Engine {
   // Inference only (no dropout); same return convention.
   evalStep(x: Float32Array, y: Uint8Array, B: number): number;
   readonly correct: number;
+  // After trainStep: whether every parameter gradient was finite.
+  readonly gradsFinite: boolean;
+  // Names the first parameter tensor whose gradient is not finite (for the error message), or null.
+  nonFiniteGradient(): string | null;
   // The flat parameters [W1 (IN,H), b1 (H), W2 (H,C), b2 (C)], copied back from wherever they live.
   readParams(): Float32Array;
   close(): Promise<void>;
@@ -25,11 +29,20 @@ export interface EngineOptions {
   seed: number;
 }
 
+// The name of the first tensor holding a NaN or infinity, or null. Only called once training has failed.
+export function firstNonFinite(tensors: Record<string, Float32Array>): string | null {
+  for (const [name, t] of Object.entries(tensors)) {
+    for (let i = 0; i < t.length; i++) if (!Number.isFinite(t[i])) return name;
+  }
+  return null;
+}
+
 export class CpuEngine implements Engine {
   readonly info: BackendInfo = { name: 'cpu', mode: 'float32 js', threads: 1 };
   readonly shape = MNIST_MODEL;
   readonly model: Model;
   readonly optimizer: Adam;
+  gradsFinite = true;
 
   constructor(options: EngineOptions) {
     this.model = new Model(MNIST_MODEL, options.batchSize, options.seed);
@@ -45,8 +58,13 @@ export class CpuEngine implements Engine {
     model.zeroGrad();
     const lossSum = model.forward(x, y, B, true);
     model.backward(x, y, B);
-    this.optimizer.update();
+    this.gradsFinite = this.optimizer.update();
     return lossSum;
+  }
+
+  nonFiniteGradient(): string | null {
+    const { dW1, db1, dW2, db2 } = this.model;
+    return firstNonFinite({ W1: dW1, b1: db1, W2: dW2, b2: db2 });
   }
 
   evalStep(x: Float32Array, y: Uint8Array, B: number): number {

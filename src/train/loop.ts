@@ -68,11 +68,9 @@ export class Trainer {
       const B = Math.min(batchSize, trainCount - step * batchSize);
       fillBatch(x, y, this.train.images, this.train.labels, order, step * batchSize, B);
       const batchLoss = engine.trainStep(x, y, B);
-      if (!Number.isFinite(batchLoss)) {
-        throw new UserError(
-          `training diverged: loss is ${batchLoss} at epoch ${epoch}, step ${step + 1}; try a smaller --learning-rate`,
-          EXIT.numerics,
-        );
+      if (!Number.isFinite(batchLoss) || !engine.gradsFinite) {
+        const what = Number.isFinite(batchLoss) ? `the gradient of ${engine.nonFiniteGradient() ?? 'a parameter'} is not finite` : `the loss is ${batchLoss}`;
+        throw new UserError(`training diverged at epoch ${epoch}, step ${step + 1}: ${what}; try a smaller --learning-rate`, EXIT.numerics);
       }
       lossSum += batchLoss;
       correct += engine.correct;
