@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULTS, parseFlags } from '../src/train/flags.ts';
@@ -15,6 +15,7 @@ import {
 import { compareRows, tableText, tableMarkdown, comparisonChart } from '../src/train/compare.ts';
 import { yScale } from '../src/train/chart.ts';
 import { RASPBERRY_PI_5, JETSON_NANO } from '../src/train/report.ts';
+import { UserError } from '../src/train/errors.ts';
 import { dataDir } from './idx.ts';
 
 const tempDir = (): string => mkdtempSync(join(tmpdir(), 'mnist-ts-results-'));
@@ -82,6 +83,16 @@ test('results: corrupt and foreign JSON files are skipped with one line naming e
   assert.match(byFile('null.json'), /not a run record \(not a JSON object\)$/);
   assert.match(byFile('no-epochs.json'), /no epochs in the record$/);
   assert.match(byFile('bad-seconds.json'), /an epoch without finite "seconds"/);
+});
+
+test('save: an unwritable folder is a one-line error, not a hang (Node\'s recursive mkdir spins on these)', () => {
+  const dir = tempDir();
+  symlinkSync(join(dir, 'nowhere'), join(dir, 'dangling'));
+  assert.throws(() => saveRecord(join(dir, 'dangling', 'results'), run('Box', [1])), (e: Error) => e instanceof UserError
+    && e.message === `cannot save the run record (ENOENT): ${join(dir, 'dangling', 'results')}`);
+  writeFileSync(join(dir, 'file'), '');
+  assert.throws(() => saveRecord(join(dir, 'file', 'results'), run('Box', [1])), /cannot save the run record \(ENOTDIR\)/);
+  if (process.platform === 'linux') assert.throws(() => saveRecord('/proc/mnist-ts/results', run('Box', [1])), /cannot save the run record/);
 });
 
 test('results: a missing folder is a one-line error', () => {
@@ -231,6 +242,10 @@ test('bench: --save stores the record under --results; without it the run points
   const [{ record }] = loadResults(dir, (w) => assert.unreachable(w));
   assert.is(record.device, 'Test Box');
   assert.is(record.epochs.length, 1);
+  const early = command('bench/run.ts', ['--data', data, '--epochs', '1', '--save', '--results', join(dir, files[0], 'sub')]);
+  assert.is(early.code, 1);
+  assert.is(early.stdout, '', 'fails before training');
+  assert.is(early.stderr, `bench: cannot save the run record (ENOTDIR): ${join(dir, files[0], 'sub')}\n`);
   const plain = command('bench/run.ts', ['--data', data, '--epochs', '1']);
   assert.is(plain.code, 0, plain.stderr);
   assert.match(plain.stdout, /npm run bench -- --save/);

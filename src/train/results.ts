@@ -1,8 +1,8 @@
 // The results folder: `--save` stores run records here, `npm run compare` reads them all back.
 // Two records transcribed from the reference log (Raspberry Pi 5, Jetson Nano) live here too.
 
-import { mkdirSync, readdirSync, readFileSync, writeFileSync, linkSync, unlinkSync, renameSync } from 'node:fs';
-import { join, dirname } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, linkSync, unlinkSync, renameSync } from 'node:fs';
+import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunRecord } from './record.ts';
 import { REFERENCES, type ReferenceRun } from './report.ts';
@@ -33,7 +33,7 @@ export function recordFileName(record: RunRecord): string {
 export function saveRecord(dir: string, record: RunRecord, name = recordFileName(record)): string {
   const temp = join(dir, `.${name}.${process.pid}.tmp`);
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDir(dir);
     writeFileSync(temp, JSON.stringify(record, null, 2) + '\n');
     for (let n = 1; ; n++) {
       const path = join(dir, n === 1 ? name : name.replace(/\.json$/, `-${n}.json`));
@@ -48,6 +48,34 @@ export function saveRecord(dir: string, record: RunRecord, name = recordFileName
     throw new UserError(`cannot save the run record (${(e as NodeJS.ErrnoException).code ?? 'error'}): ${dir}`, EXIT.data);
   } finally {
     try { unlinkSync(temp); } catch { /* never written */ }
+  }
+}
+
+// mkdir -p. Node's own recursive mkdir spins forever where a parent exists but cannot hold children
+// (under /proc, through a dangling symlink), so we walk the path ourselves and stop at the first error.
+function makeDir(dir: string): void {
+  const chain: string[] = [];
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    chain.unshift(d);
+    if (dirname(d) === d) break;
+  }
+  for (const d of chain) {
+    if (existsSync(d)) continue;
+    try {
+      mkdirSync(d);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+}
+
+// Checked before training, so an unwritable results folder fails in a second, not after the run.
+export function prepareResultsDir(dir: string): void {
+  try {
+    makeDir(dir);
+    accessSync(dir, constants.W_OK);
+  } catch (e) {
+    throw new UserError(`cannot save the run record (${(e as NodeJS.ErrnoException).code ?? 'error'}): ${dir}`, EXIT.data);
   }
 }
 
@@ -142,7 +170,7 @@ export function writeReferenceRecords(dir: string): string[] {
     const path = join(dir, file);
     const temp = join(dir, `.${file}.${process.pid}.tmp`);
     try {
-      mkdirSync(dir, { recursive: true });
+      makeDir(dir);
       writeFileSync(temp, JSON.stringify(record, null, 2) + '\n');
       renameSync(temp, path); // replaces the old file in one step
     } catch (e) {

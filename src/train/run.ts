@@ -9,7 +9,7 @@ import { Trainer, evaluate, type EpochStats } from './loop.ts';
 import { EpochProgress, evaluationLine, type Output } from './progress.ts';
 import { makeRecord, machineInfo, type MachineInfo, type RunRecord } from './record.ts';
 import { summaryText, accuracyChecks } from './report.ts';
-import { saveRecord, RESULTS_DIR } from './results.ts';
+import { saveRecord, prepareResultsDir, RESULTS_DIR } from './results.ts';
 import { UserError, EXIT } from './errors.ts';
 
 export interface RunResult {
@@ -23,6 +23,7 @@ export async function makeEngine(options: Options): Promise<Engine> {
 }
 
 export async function runBench(options: Options, out: Output): Promise<RunResult> {
+  if (options.save) prepareResultsDir(options.results ?? RESULTS_DIR);
   const data = loadMnist(options.data ?? packageDataDir()); // validates all four files whole, whatever --limit says
   const trainCount = Math.min(options.limit ?? data.train.count, data.train.count);
   const machine = machineInfo();
