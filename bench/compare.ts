@@ -72,7 +72,7 @@ function main(): number {
   if (o.writeReferences) {
     for (const path of writeReferenceRecords(o.results)) process.stdout.write(`wrote ${shown(path)}\n`);
   }
-  const loaded = loadResults(o.results, (line) => process.stderr.write(`compare: ${line}\n`));
+  const loaded = loadResults(shown(o.results), (line) => process.stderr.write(`compare: ${line}\n`));
   if (loaded.length === 0) throw new UserError(`no run records in ${shown(o.results)} (npm run bench -- --save adds one)`, EXIT.data);
   const rows = compareRows(loaded);
   process.stdout.write(o.markdown ? tableMarkdown(rows) : tableText(rows));
