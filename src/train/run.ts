@@ -1,6 +1,7 @@
 // One benchmark run, start to finish: load, build, train with the Keras log, evaluate, summarise.
 
 import { writeFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import type { Options } from './flags.ts';
 import { loadMnist, packageDataDir, type Mnist } from './data.ts';
 import { CpuEngine, type Engine } from './engine.ts';
@@ -8,6 +9,7 @@ import { Trainer, evaluate, type EpochStats } from './loop.ts';
 import { EpochProgress, evaluationLine, type Output } from './progress.ts';
 import { makeRecord, machineInfo, type MachineInfo, type RunRecord } from './record.ts';
 import { summaryText, accuracyChecks } from './report.ts';
+import { saveRecord, prepareResultsDir, RESULTS_DIR } from './results.ts';
 import { UserError, EXIT } from './errors.ts';
 
 export interface RunResult {
@@ -21,6 +23,7 @@ export async function makeEngine(options: Options): Promise<Engine> {
 }
 
 export async function runBench(options: Options, out: Output): Promise<RunResult> {
+  if (options.save) prepareResultsDir(options.results ?? RESULTS_DIR);
   const data = loadMnist(options.data ?? packageDataDir()); // validates all four files whole, whatever --limit says
   const trainCount = Math.min(options.limit ?? data.train.count, data.train.count);
   const machine = machineInfo();
@@ -57,7 +60,23 @@ async function train(
   const checks = accuracyChecks(record, trainCount);
   for (const c of checks) out.write(`Accuracy check: ${c.text}: ${c.ok ? 'ok' : 'FAILED'}\n`);
   if (options.json !== null) writeRecord(options.json, record);
+  out.write(saveLines(options, record));
   return { record, checksPassed: checks.every((c) => c.ok) };
+}
+
+// --save stores the record under results/; without it, the closing lines say how to.
+function saveLines(options: Options, record: RunRecord): string {
+  if (!options.save) {
+    return '\nShare this run: `npm run bench -- --save` stores its record under results/ (add --device "NAME" to name the machine),\n'
+      + 'and `npm run compare` shows every saved run next to the Pi 5 and the Jetson (table and results/comparison.svg).\n';
+  }
+  const path = saveRecord(options.results ?? RESULTS_DIR, record);
+  return `\nSaved: ${displayPath(path)}\nCompare: \`npm run compare\` (table, and the chart results/comparison.svg)\n`;
+}
+
+function displayPath(path: string): string {
+  const r = relative(process.cwd(), path);
+  return r && !r.startsWith('..') ? r : path;
 }
 
 function writeRecord(path: string, record: RunRecord): void {
