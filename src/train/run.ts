@@ -37,6 +37,7 @@ async function train(
 ): Promise<RunResult> {
   const backend = engine.info;
   const trainer = new Trainer(engine, data.train, options.batchSize, trainCount, options.seed);
+  trainer.hint = `try a --learning-rate below ${options.learningRate}`;
   out.write(`backend: ${backend.name} (${backend.mode}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'}) on ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}\n`);
   out.write(`training on ${trainCount} images, evaluating on ${data.test.count}\n`);
 
