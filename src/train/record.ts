@@ -27,6 +27,17 @@ export interface RunRecord {
   epochs: { epoch: number; seconds: number; msPerStep: number; loss: number; accuracy: number }[];
   test: { loss: number; accuracy: number; seconds: number } | null;
   totalSeconds: number; // training time, summed over epochs
+  interrupted: boolean; // stopped by Ctrl-C: `epochs` holds the completed epochs, `test` is null
+  partialEpoch: PartialEpoch | null; // the epoch Ctrl-C cut short, if it had started
+}
+
+export interface PartialEpoch {
+  epoch: number;
+  steps: number; // steps done
+  of: number; // steps in a whole epoch
+  seconds: number;
+  loss: number;
+  accuracy: number;
 }
 
 export function machineInfo(): MachineInfo {
@@ -58,6 +69,15 @@ export function makeRecord(
     })),
     test: test && { loss: round(test.loss, 6), accuracy: round(test.accuracy, 6), seconds: round(test.seconds, 3) },
     totalSeconds: round(epochs.reduce((s, e) => s + e.seconds, 0), 3),
+    interrupted: false,
+    partialEpoch: null,
+  };
+}
+
+export function partialEpoch(stats: EpochStats, stepsPerEpoch: number): PartialEpoch {
+  return {
+    epoch: stats.epoch, steps: stats.steps, of: stepsPerEpoch, seconds: round(stats.seconds, 3),
+    loss: round(stats.loss, 6), accuracy: round(stats.accuracy, 6),
   };
 }
 

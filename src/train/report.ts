@@ -48,7 +48,7 @@ export function summaryText(record: RunRecord): string {
   const perEpoch = n > 0 ? total / n : 0;
   const threads = `${backend.threads} thread${backend.threads === 1 ? '' : 's'}`;
   const lines = [
-    'Summary:',
+    record.interrupted ? `Summary: interrupted after ${n} of ${flags.epochs} epochs (the completed ones are counted)` : 'Summary:',
     `This machine: ${machine.cpu}, ${machine.cores} cores, ${machine.os} ${machine.arch}, Node ${machine.node}, backend ${backend.name} (${backend.mode}, ${threads})`,
     `Total training time on this machine: ${seconds(total)} (${n} epoch${n === 1 ? '' : 's'})`,
   ];

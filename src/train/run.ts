@@ -1,14 +1,18 @@
 // One benchmark run, start to finish: load, build, train with the Keras log, evaluate, summarise.
 
-import { writeFileSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Options } from './flags.ts';
 import { loadMnist, packageDataDir, type Mnist } from './data.ts';
 import { CpuEngine, type Engine } from './engine.ts';
 import { Trainer, evaluate, type EpochStats } from './loop.ts';
 import { EpochProgress, evaluationLine, type Output } from './progress.ts';
-import { makeRecord, machineInfo, type MachineInfo, type RunRecord } from './record.ts';
+import { makeRecord, machineInfo, partialEpoch, type MachineInfo, type RunRecord } from './record.ts';
 import { summaryText, accuracyChecks } from './report.ts';
 import { UserError, EXIT } from './errors.ts';
+import { writeFileAtomic } from './files.ts';
+import { saveModel } from './model_file.ts';
+import type { Interrupt } from './interrupt.ts';
 
 export interface RunResult {
   record: RunRecord;
@@ -20,20 +24,25 @@ export async function makeEngine(options: Options): Promise<Engine> {
   return new CpuEngine(options);
 }
 
-export async function runBench(options: Options, out: Output): Promise<RunResult> {
+// With an interrupt, Ctrl-C stops training at the next step boundary and the run keeps what it has.
+export async function runBench(options: Options, out: Output, interrupt: Interrupt | null = null): Promise<RunResult> {
+  checkOutputPaths(options); // before any work: never train for minutes and then fail to keep the result
   const data = loadMnist(options.data ?? packageDataDir()); // validates all four files whole, whatever --limit says
   const trainCount = Math.min(options.limit ?? data.train.count, data.train.count);
   const machine = machineInfo();
   const engine = await makeEngine(options);
+  interrupt?.install();
   try {
-    return await train(options, out, engine, data, trainCount, machine);
+    return await train(options, out, engine, data, trainCount, machine, interrupt);
   } finally {
     await engine.close();
+    interrupt?.uninstall();
   }
 }
 
 async function train(
   options: Options, out: Output, engine: Engine, data: Mnist, trainCount: number, machine: MachineInfo,
+  interrupt: Interrupt | null,
 ): Promise<RunResult> {
   const backend = engine.info;
   const trainer = new Trainer(engine, data.train, options.batchSize, trainCount, options.seed);
@@ -41,30 +50,77 @@ async function train(
   out.write(`backend: ${backend.name} (${backend.mode}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'}) on ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}\n`);
   out.write(`training on ${trainCount} images, evaluating on ${data.test.count}\n`);
 
+  if (interrupt) interrupt.onFirst = () => { trainer.stopRequested = true; };
   const epochs: EpochStats[] = [];
-  for (let epoch = 1; epoch <= options.epochs; epoch++) {
+  let partial: EpochStats | null = null;
+  for (let epoch = 1; epoch <= options.epochs && !trainer.stopRequested; epoch++) {
     out.write(`Epoch ${epoch}/${options.epochs}\n`);
     const progress = new EpochProgress(out, trainer.stepsPerEpoch, performance.now());
     const stats = await trainer.trainEpoch(epoch, (step, loss, acc) => progress.update(step, performance.now(), loss, acc));
+    if (stats.steps < trainer.stepsPerEpoch) {
+      progress.stopped(stats.steps, stats.seconds, stats.loss, stats.accuracy);
+      partial = stats;
+      break;
+    }
     progress.finish(stats.seconds, stats.loss, stats.accuracy);
     epochs.push(stats);
   }
+  if (interrupt) interrupt.onFirst = null; // from here on, a press exits at once
+  const interrupted = trainer.stopRequested;
 
-  const test = evaluate(engine, data.test, options.batchSize);
-  out.write(evaluationLine(test.steps, test.seconds, test.loss, test.accuracy) + '\n');
+  // An interrupted run skips the evaluation: Ctrl-C means stop now, and the weights are kept for later.
+  const test = interrupted ? null : evaluate(engine, data.test, options.batchSize);
+  if (test) out.write(evaluationLine(test.steps, test.seconds, test.loss, test.accuracy) + '\n');
 
   const record = makeRecord(options, machine, backend, epochs, test);
+  record.interrupted = interrupted;
+  record.partialEpoch = partial && partialEpoch(partial, trainer.stepsPerEpoch);
   out.write(summaryText(record));
   const checks = accuracyChecks(record, trainCount);
   for (const c of checks) out.write(`Accuracy check: ${c.text}: ${c.ok ? 'ok' : 'FAILED'}\n`);
-  if (options.json !== null) writeRecord(options.json, record);
+  keepResults(options, record, engine, out);
   return { record, checksPassed: checks.every((c) => c.ok) };
+}
+
+// The one place a run's results leave the process, finished or interrupted: the trained weights
+// (--save-model) and the run record (--json), each written whole or not at all.
+function keepResults(options: Options, record: RunRecord, engine: Engine, out: Output): void {
+  if (options.saveModel !== null) {
+    const path = options.saveModel;
+    try {
+      saveModel(path, engine.shape, engine.readParams());
+    } catch (e) {
+      throw new UserError(`cannot write the model (${(e as NodeJS.ErrnoException).code ?? 'error'}): ${path}`, EXIT.data);
+    }
+    out.write(`Model saved to ${path}\n`);
+  }
+  if (options.json !== null) writeRecord(options.json, record);
 }
 
 function writeRecord(path: string, record: RunRecord): void {
   try {
-    writeFileSync(path, JSON.stringify(record, null, 2) + '\n');
+    writeFileAtomic(path, JSON.stringify(record, null, 2) + '\n');
   } catch (e) {
     throw new UserError(`cannot write the run record (${(e as NodeJS.ErrnoException).code ?? 'error'}): ${path}`, EXIT.data);
+  }
+}
+
+// Output files must be creatable before training starts: the folder exists and is writable, and
+// the name is not a folder.
+export function checkOutputPaths(options: Options): void {
+  const outputs: [string, string | null][] = [['--json', options.json], ['--save-model', options.saveModel]];
+  for (const [flag, path] of outputs) {
+    if (path === null) continue;
+    const folder = dirname(path);
+    let problem: string | null = null;
+    try {
+      if (!statSync(folder).isDirectory()) problem = `${folder} is not a folder`;
+      else accessSync(folder, constants.W_OK);
+      if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) problem = `${path} is a folder`;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      problem = code === 'ENOENT' || code === 'ENOTDIR' ? `no folder ${folder}` : `cannot write in ${folder} (${code ?? 'error'})`;
+    }
+    if (problem !== null) throw new UserError(`${flag} ${path}: ${problem}`, EXIT.usage);
   }
 }
