@@ -129,8 +129,8 @@ test('output paths are checked before training: a missing folder is a usage erro
   for (const [flag, key] of [['--json', 'json'], ['--save-model', 'saveModel']] as const) {
     const options = { ...DEFAULTS, [key]: '/nonexistent/folder/out' };
     assert.throws(() => checkOutputPaths(options), (e: Error) => e instanceof UserError && e.exitCode === 2
-      && e.message === `${flag} /nonexistent/folder/out: no folder /nonexistent/folder`);
-    assert.throws(() => checkOutputPaths({ ...DEFAULTS, [key]: dir }), (e: Error) => e.message === `${flag} ${dir}: ${dir} is a folder`);
+      && e.message === `${flag} /nonexistent/folder/out: no folder /nonexistent/folder (see --help)`);
+    assert.throws(() => checkOutputPaths({ ...DEFAULTS, [key]: dir }), (e: Error) => e.message === `${flag} ${dir}: ${dir} is a folder (see --help)`);
   }
   checkOutputPaths({ ...DEFAULTS, json: join(dir, 'r.json'), saveModel: join(dir, 'm.bin') });
 });

@@ -27,7 +27,7 @@ export interface RunRecord {
   epochs: { epoch: number; seconds: number; msPerStep: number; loss: number; accuracy: number }[];
   test: { loss: number; accuracy: number; seconds: number } | null;
   totalSeconds: number; // training time, summed over epochs
-  interrupted: boolean; // stopped by Ctrl-C: `epochs` holds the completed epochs, `test` is null
+  interrupted: boolean; // Ctrl-C: `epochs` holds the completed epochs; `test` is null unless it came during the evaluation
   partialEpoch: PartialEpoch | null; // the epoch Ctrl-C cut short, if it had started
 }
 

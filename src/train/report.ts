@@ -53,7 +53,7 @@ export function summaryText(record: RunRecord): string {
     `Total training time on this machine: ${seconds(total)} (${n} epoch${n === 1 ? '' : 's'})`,
   ];
   for (const ref of REFERENCES) lines.push(`Total training time on the ${ref.device}: ${sum(ref.epochSeconds)}s (5 epochs)`);
-  lines.push(`Average training time per epoch on this machine: ${seconds(perEpoch)}`);
+  lines.push(`Average training time per epoch on this machine: ${n > 0 ? seconds(perEpoch) : 'none (no epoch completed)'}`);
   for (const ref of REFERENCES) lines.push(`Average training time per epoch on the ${ref.device}: ${(sum(ref.epochSeconds) / 5).toFixed(1)}s`);
   if (n === 0) return lines.join('\n') + '\n';
   if (flags.batchSize === 32 && flags.limit === null) {

@@ -2,7 +2,7 @@
 
 import { accessSync, constants, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Options } from './flags.ts';
+import { usageError, type Options } from './flags.ts';
 import { loadMnist, packageDataDir, type Mnist } from './data.ts';
 import { CpuEngine, type Engine } from './engine.ts';
 import { Trainer, evaluate, type EpochStats } from './loop.ts';
@@ -65,12 +65,14 @@ async function train(
     progress.finish(stats.seconds, stats.loss, stats.accuracy);
     epochs.push(stats);
   }
-  if (interrupt) interrupt.onFirst = null; // from here on, a press exits at once
-  const interrupted = trainer.stopRequested;
 
-  // An interrupted run skips the evaluation: Ctrl-C means stop now, and the weights are kept for later.
-  const test = interrupted ? null : evaluate(engine, data.test, options.batchSize);
+  // Ctrl-C during training skips the evaluation (stop now; the weights are kept for later). The
+  // evaluation itself runs without a break, so a Ctrl-C during it is seen once it ends: the run is
+  // then complete, and still reports itself interrupted (exit 130 tells a calling script to stop).
+  const test = trainer.stopRequested ? null : evaluate(engine, data.test, options.batchSize);
   if (test) out.write(evaluationLine(test.steps, test.seconds, test.loss, test.accuracy) + '\n');
+  await new Promise((resolve) => setImmediate(resolve)); // the event loop's turn, for that Ctrl-C
+  const interrupted = trainer.stopRequested;
 
   const record = makeRecord(options, machine, backend, epochs, test);
   record.interrupted = interrupted;
@@ -121,6 +123,6 @@ export function checkOutputPaths(options: Options): void {
       const code = (e as NodeJS.ErrnoException).code;
       problem = code === 'ENOENT' || code === 'ENOTDIR' ? `no folder ${folder}` : `cannot write in ${folder} (${code ?? 'error'})`;
     }
-    if (problem !== null) throw new UserError(`${flag} ${path}: ${problem}`, EXIT.usage);
+    if (problem !== null) throw usageError(`${flag} ${path}: ${problem}`);
   }
 }
