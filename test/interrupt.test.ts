@@ -12,6 +12,7 @@ import { epochLine } from '../src/train/progress.ts';
 import { summaryText } from '../src/train/report.ts';
 import { makeRecord, machineInfo } from '../src/train/record.ts';
 import { DEFAULTS } from '../src/train/flags.ts';
+import { runBench } from '../src/train/run.ts';
 import { loadModel } from '../src/train/model_file.ts';
 import { MNIST_MODEL } from '../src/nn/model.ts';
 import { mnistDir } from './idx.ts';
@@ -100,6 +101,40 @@ test('the partial epoch line has the Keras in-progress bar; the summary says wha
   assert.match(summaryText(record), /^Summary: interrupted after 2 of 5 epochs/);
   record.interrupted = false;
   assert.match(summaryText(record), /^Summary:\n/);
+});
+
+// The run's own code path, in-process, with the press simulated at a chosen moment of the output.
+async function pressWhen(seen: RegExp, epochs: number) {
+  const data = mnistDir(320, 64); // 10 steps an epoch
+  const interrupt = new Interrupt(() => assert.unreachable('no exit expected'));
+  let log = '', pressed = false;
+  const out = { write: (text: string) => {
+    log += text;
+    if (!pressed && seen.test(text)) { pressed = true; interrupt.handle(); }
+  } };
+  const listeners = process.listenerCount('SIGINT');
+  const { record } = await runBench({ ...DEFAULTS, data, epochs }, out, interrupt);
+  assert.ok(pressed);
+  assert.is(process.listenerCount('SIGINT'), listeners, 'the handler is gone after the run');
+  return { log, record };
+}
+
+test('run: a press as epoch 2 begins stops before its first step: an empty partial epoch, 1 of 3 counted', async () => {
+  const { log, record } = await pressWhen(/^Epoch 2\/3/, 3);
+  assert.match(log, /^Epoch 2\/3\n 0\/10 \[\.{30}\] - 0s\nSummary: interrupted after 1 of 3 epochs/m);
+  assert.ok(record.interrupted);
+  assert.is(record.epochs.length, 1);
+  assert.equal({ ...record.partialEpoch, seconds: 0 }, { epoch: 2, steps: 0, of: 10, seconds: 0, loss: 0, accuracy: 0 });
+  assert.is(record.test, null);
+});
+
+test('run: a press during the evaluation is seen when it ends: all epochs and the test kept, still interrupted', async () => {
+  const { log, record } = await pressWhen(/^2\/2 - /, 1);
+  assert.match(log, /^2\/2 - \d+s - loss: .*\nSummary: interrupted after 1 of 1 epochs/m);
+  assert.ok(record.interrupted);
+  assert.is(record.epochs.length, 1);
+  assert.is(record.partialEpoch, null);
+  assert.ok(record.test !== null);
 });
 
 // The real command in a child process, Ctrl-C'd during its second epoch: one press, then an echo
