@@ -3,6 +3,7 @@
 import { parseFlags, helpText } from '../src/train/flags.ts';
 import { runBench } from '../src/train/run.ts';
 import { UserError } from '../src/train/errors.ts';
+import { Interrupt, EXIT_INTERRUPTED } from '../src/train/interrupt.ts';
 
 async function main(): Promise<number> {
   const options = parseFlags(process.argv.slice(2));
@@ -10,7 +11,8 @@ async function main(): Promise<number> {
     process.stdout.write(helpText('npm run bench --'));
     return 0;
   }
-  const { checksPassed } = await runBench(options, process.stdout);
+  const { record, checksPassed } = await runBench(options, process.stdout, new Interrupt());
+  if (record.interrupted) return EXIT_INTERRUPTED;
   return checksPassed ? 0 : 1;
 }
 

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseFlags, helpText, FLAGS, DEFAULTS } from '../src/train/flags.ts';
 import { UserError } from '../src/train/errors.ts';
+import { EVALUATE_FLAGS, parseEvaluateFlags, evaluateHelpText } from '../src/train/evaluate_cli.ts';
 import { epochLine, evaluationLine, formatPerUnit, roundHalfEven } from '../src/train/progress.ts';
 import { summaryText, speedWords } from '../src/train/report.ts';
 import { makeRecord, machineInfo } from '../src/train/record.ts';
@@ -15,8 +16,8 @@ import { dataDir } from './idx.ts';
 
 test('flags: defaults, both value forms, every flag', () => {
   assert.equal(parseFlags([]), DEFAULTS);
-  const o = parseFlags(['--epochs', '2', '--batch-size=64', '--learning-rate', '0.01', '--seed', '0', '--limit', '500', '--backend', 'cpu', '--data', '/d', '--json', 'r.json']);
-  assert.equal(o, { ...DEFAULTS, epochs: 2, batchSize: 64, learningRate: 0.01, seed: 0, limit: 500, data: '/d', json: 'r.json' });
+  const o = parseFlags(['--epochs', '2', '--batch-size=64', '--learning-rate', '0.01', '--seed', '0', '--limit', '500', '--backend', 'cpu', '--data', '/d', '--json', 'r.json', '--save-model', 'm.bin']);
+  assert.equal(o, { ...DEFAULTS, epochs: 2, batchSize: 64, learningRate: 0.01, seed: 0, limit: 500, data: '/d', json: 'r.json', saveModel: 'm.bin' });
   assert.is(parseFlags(['--help']).help, true);
   assert.is(parseFlags(['-h']).help, true);
 });
@@ -36,7 +37,30 @@ const bad: [string[], RegExp][] = [
   [['extra'], /unexpected argument "extra"/],
   [['--epochs', '1', '--epochs', '2'], /--epochs given more than once/],
   [['--json='], /--json needs a non-empty value/],
+  [['--results='], /--results needs a non-empty value/],
+  [['--device='], /--device needs a non-empty value/],
   [['--help=yes'], /--help takes no value/],
+  [['--epochs', '1e3'], /--epochs expects a positive integer, got "1e3"/],
+  [['--epochs', '99999999999999999999'], /--epochs expects a positive integer/],
+  [['--batch-size', '0'], /--batch-size expects a positive integer, got "0"/],
+  [['--batch-size', 'abc'], /--batch-size expects a positive integer, got "abc"/],
+  [['--learning-rate', '-0.001'], /--learning-rate expects a positive number, got "-0.001"/],
+  [['--learning-rate', 'Infinity'], /--learning-rate expects a positive number, got "Infinity"/],
+  [['--learning-rate', 'NaN'], /--learning-rate expects a positive number, got "NaN"/],
+  [['--learning-rate='], /--learning-rate expects a positive number, got ""/],
+  [['--seed', '4294967296'], /--seed expects an integer 0\.\.4294967295, got "4294967296"/],
+  [['--seed', '1.5'], /--seed expects an integer/],
+  [['--limit', '0'], /--limit expects a positive integer, got "0"/],
+  [['--limit', 'all'], /--limit expects a positive integer, got "all"/],
+  [['--backend', 'CPU'], /--backend must be one of cpu, got "CPU"/],
+  [['--backend='], /--backend must be one of cpu, got ""/],
+  [['--data='], /--data needs a non-empty value/],
+  [['--save-model='], /--save-model needs a non-empty value/],
+  [['--save-model'], /--save-model needs a value FILE/],
+  [['toString'], /unexpected argument "toString"/],
+  [['__proto__', 'x'], /unexpected argument "__proto__"/],
+  [['--constructor'], /unknown flag --constructor/],
+  [['-x'], /unknown flag -x/],
 ];
 for (const [argv, message] of bad) {
   test(`flags: rejects ${argv.join(' ')}`, () => {
@@ -50,6 +74,58 @@ for (const [argv, message] of bad) {
     }
   });
 }
+
+function usage(argv: string[], parse: (argv: string[]) => unknown = parseFlags): string {
+  try {
+    parse(argv);
+  } catch (e) {
+    assert.instance(e, UserError);
+    assert.is((e as UserError).exitCode, 2);
+    assert.not.match((e as Error).message, /\n/);
+    assert.match((e as Error).message, / \(see --help\)$/);
+    return (e as Error).message;
+  }
+  throw new Error(`accepted: ${argv.join(' ')}`);
+}
+
+// A valid value for each value flag, to build the repeated-flag cases.
+const SAMPLE: Record<string, string> = { N: '3', X: '0.01', NAME: 'cpu', DIR: '/d', FILE: 'f' };
+
+test('every flag: given twice, missing its value, or empty is a usage error; every value flag has a malformed case', () => {
+  for (const [flag, spec] of Object.entries(FLAGS)) {
+    const one = spec.value === null ? [flag] : [flag, SAMPLE[spec.value]];
+    assert.ok(spec.value === null || SAMPLE[spec.value] !== undefined, `no sample value for ${flag} ${spec.value}`);
+    parseFlags(one); // valid once...
+    assert.match(usage([...one, ...one]), new RegExp(`${flag} given more than once`)); // ...not twice
+    if (spec.value === null) {
+      assert.match(usage([`${flag}=1`]), /takes no value/);
+      continue;
+    }
+    assert.match(usage([flag]), new RegExp(`${flag} needs a value ${spec.value}`));
+    assert.match(usage([flag, '--help']), new RegExp(`${flag} needs a value`));
+    usage([`${flag}=`]);
+    // A path takes any non-empty text, so for DIR and FILE the malformed value is the empty one.
+    assert.ok(bad.some(([argv]) => (argv[0] === flag && argv.length === 2) || argv[0] === `${flag}=`), `no malformed-value case for ${flag} in the table`);
+  }
+});
+
+test('evaluate flags: the same rules, its own table, its help lists exactly its flags', () => {
+  for (const [flag, spec] of Object.entries(EVALUATE_FLAGS)) {
+    const one = spec.value === null ? [flag] : [flag, SAMPLE[spec.value]];
+    const withModel = flag === '--model' ? [] : ['--model', 'm'];
+    parseEvaluateFlags([...withModel, ...one]);
+    assert.match(usage([...withModel, ...one, ...one], parseEvaluateFlags), new RegExp(`${flag} given more than once`));
+    if (spec.value !== null) {
+      assert.match(usage([...withModel, flag], parseEvaluateFlags), new RegExp(`${flag} needs a value ${spec.value}`));
+      usage([...withModel, `${flag}=`], parseEvaluateFlags);
+    }
+  }
+  assert.match(usage(['--model', 'm', '--batch-size', '0'], parseEvaluateFlags), /--batch-size expects a positive integer, got "0"/);
+  assert.match(usage(['--model', 'm', '--epochs', '2'], parseEvaluateFlags), /unknown flag --epochs/);
+  assert.match(usage(['--data', 'd'], parseEvaluateFlags), /--model FILE is required/);
+  const listed = [...evaluateHelpText('evaluate').matchAll(/^ {2}(--[a-z-]+)/gm)].map((m) => m[1]);
+  assert.equal(listed.sort(), Object.keys(EVALUATE_FLAGS).sort());
+});
 
 test('help lists exactly the flags the parser accepts', () => {
   const help = helpText('bench');

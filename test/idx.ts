@@ -3,7 +3,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FILES } from '../src/train/data.ts';
+import { FILES, loadMnist, packageDataDir } from '../src/train/data.ts';
 
 export function idxImages(count: number, rows = 28, cols = 28, magic = 2051): Uint8Array {
   const bytes = new Uint8Array(16 + count * rows * cols);
@@ -28,6 +28,23 @@ export function dataDir(trainCount = 6, testCount = 4, overrides: Partial<Record
     trainImages: idxImages(trainCount), trainLabels: idxLabels(trainCount),
     testImages: idxImages(testCount), testLabels: idxLabels(testCount), ...overrides,
   };
+  for (const key of Object.keys(FILES) as (keyof typeof FILES)[]) writeFileSync(join(dir, FILES[key]), files[key]);
+  return dir;
+}
+
+// A folder with the first trainCount/testCount real MNIST examples, for short runs that really learn.
+export function mnistDir(trainCount: number, testCount: number): string {
+  const data = loadMnist(packageDataDir());
+  const dir = mkdtempSync(join(tmpdir(), 'mnist-ts-'));
+  const split = (images: Uint8Array, labels: Uint8Array, n: number): [Uint8Array, Uint8Array] => {
+    const img = idxImages(n), lab = idxLabels(n);
+    img.set(images.subarray(0, n * 784), 16);
+    lab.set(labels.subarray(0, n), 8);
+    return [img, lab];
+  };
+  const [trainImages, trainLabels] = split(data.train.images, data.train.labels, trainCount);
+  const [testImages, testLabels] = split(data.test.images, data.test.labels, testCount);
+  const files = { trainImages, trainLabels, testImages, testLabels };
   for (const key of Object.keys(FILES) as (keyof typeof FILES)[]) writeFileSync(join(dir, FILES[key]), files[key]);
   return dir;
 }

@@ -12,6 +12,7 @@ export interface CompareRow {
   device: string;
   backend: string; // "cpu (float32 js, 1 thread)", "tensorflow (CPU)"
   reference: boolean;
+  interrupted: boolean; // Ctrl-C cut the run short: its epochs are complete, but fewer than asked for
   date: string;
   epochs: number;
   seconds: number[]; // per epoch
@@ -75,7 +76,7 @@ export function compareRows(loaded: LoadedRecord[]): CompareRow[] {
       }
     }
     return {
-      file, device: deviceOf(record), backend: backendOf(record), reference: record.reference !== undefined,
+      file, device: deviceOf(record), backend: backendOf(record), reference: record.reference !== undefined, interrupted: record.interrupted === true,
       date: record.date, epochs: seconds.length, seconds, partial, batchSize: record.flags.batchSize,
       firstSeconds: seconds[0], steadySeconds: seconds.length > 1 ? mean(seconds.slice(1)) : null, meanSeconds,
       msPerStep, totalSeconds: record.totalSeconds, testAccuracy: record.test ? record.test.accuracy : null,
@@ -96,7 +97,7 @@ export function rowCells(row: CompareRow): string[] {
   if (row.batchSize !== 32) epochs.push(`batch ${row.batchSize}`);
   const speed = row.speed === null ? '-' : `${row.speed.toFixed(2)}x${row.speedBasis === 'step' ? ' /step' : ''}`;
   return [
-    row.reference ? `${row.device} (reference)` : row.device, row.backend, epochs.join(', '),
+    row.reference ? `${row.device} (reference)` : row.interrupted ? `${row.device} (interrupted)` : row.device, row.backend, epochs.join(', '),
     num(row.firstSeconds, 1), num(row.steadySeconds, 1), num(row.msPerStep, 1), num(row.totalSeconds, 1),
     num(row.testAccuracy, 4), speed,
   ];

@@ -89,6 +89,8 @@ function readWhole(path: string): Uint8Array {
   try {
     const st = statSync(path);
     if (st.isDirectory()) throw new DataError('expected an IDX file, found a directory', path);
+    // A FIFO or a device has no length to check and may never end (/dev/zero): regular files only.
+    if (!st.isFile()) throw new DataError(`expected an IDX file, found ${st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : 'a device'}`, path);
     size = st.size;
   } catch (e) {
     if (e instanceof DataError) throw e;

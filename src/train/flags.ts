@@ -14,20 +14,23 @@ export interface Options {
   save: boolean; // also store the run record under the results folder
   results: string | null; // the results folder for --save; null = results/ in the project
   device: string | null; // this machine's name in the record; null = CPU model and cores
+  saveModel: string | null; // where to write the trained weights
   help: boolean;
 }
 
 export const DEFAULTS: Options = {
   epochs: 5, batchSize: 32, learningRate: 0.001, seed: 1, limit: null,
-  backend: 'cpu', data: null, json: null, save: false, results: null, device: null, help: false,
+  backend: 'cpu', data: null, json: null, save: false, results: null, device: null, saveModel: null, help: false,
 };
 
-interface FlagSpec {
-  key: keyof Options;
+// One row of a flags table; each command (bench, evaluate) has its own table over its own options.
+export interface FlagSpecOf<O> {
+  key: keyof O;
   value: string | null; // the value's name in --help; null for a switch
   help: string;
-  parse: (raw: string, flag: string) => Options[keyof Options];
+  parse: (raw: string, flag: string) => O[keyof O];
 }
+type FlagSpec = FlagSpecOf<Options>;
 
 export const FLAGS: Record<string, FlagSpec> = {
   '--epochs': { key: 'epochs', value: 'N', help: 'epochs to train (default 5)', parse: positiveInt },
@@ -41,6 +44,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   '--save': { key: 'save', value: null, help: 'store the run record under results/ for `npm run compare`', parse: () => true },
   '--results': { key: 'results', value: 'DIR', help: 'the folder --save writes to (default: results/ in the project)', parse: nonEmpty },
   '--device': { key: 'device', value: 'NAME', help: 'name this machine in the record, e.g. "Raspberry Pi 5" (default: CPU model and cores)', parse: nonEmpty },
+  '--save-model': { key: 'saveModel', value: 'FILE', help: 'write the trained weights to FILE (npm run evaluate reads it)', parse: nonEmpty },
   '--help': { key: 'help', value: null, help: 'print this help and exit', parse: () => true },
 };
 
@@ -49,13 +53,17 @@ export function usageError(message: string): UserError {
 }
 
 export function parseFlags(argv: readonly string[]): Options {
-  const options: Options = { ...DEFAULTS };
+  return parseTable(FLAGS, DEFAULTS, argv);
+}
+
+export function parseTable<O extends object>(table: Record<string, FlagSpecOf<O>>, defaults: O, argv: readonly string[]): O {
+  const options: O = { ...defaults };
   const seen = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const eq = arg.indexOf('=');
     const flag = arg === '-h' ? '--help' : eq > 0 && arg.startsWith('--') ? arg.slice(0, eq) : arg;
-    const spec = FLAGS[flag];
+    const spec = Object.hasOwn(table, flag) ? table[flag] : undefined;
     if (spec === undefined) {
       throw usageError(arg.startsWith('-') ? `unknown flag ${flag}` : `unexpected argument "${arg}"`);
     }
@@ -73,20 +81,24 @@ export function parseFlags(argv: readonly string[]): Options {
       raw = next;
       i++;
     }
-    (options as unknown as Record<string, unknown>)[spec.key] = spec.parse(raw, flag);
+    options[spec.key] = spec.parse(raw, flag);
   }
   return options;
 }
 
 export function helpText(program: string): string {
+  return helpTable(FLAGS, program);
+}
+
+export function helpTable<O>(table: Record<string, FlagSpecOf<O>>, program: string): string {
   const lines = [`Usage: ${program} [flags]`, '', 'Flags:'];
-  const left = Object.entries(FLAGS).map(([flag, spec]) => (spec.value ? `${flag} ${spec.value}` : flag));
+  const left = Object.entries(table).map(([flag, spec]) => (spec.value ? `${flag} ${spec.value}` : flag));
   const width = Math.max(...left.map((s) => s.length)) + 2;
-  Object.values(FLAGS).forEach((spec, i) => lines.push(`  ${left[i].padEnd(width)}${spec.help}`));
+  Object.values(table).forEach((spec, i) => lines.push(`  ${left[i].padEnd(width)}${spec.help}`));
   return lines.join('\n') + '\n';
 }
 
-function positiveInt(raw: string, flag: string): number {
+export function positiveInt(raw: string, flag: string): number {
   const n = Number(raw);
   if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < 1) throw usageError(`${flag} expects a positive integer, got "${raw}"`);
   return n;
@@ -104,7 +116,7 @@ function positiveNumber(raw: string, flag: string): number {
   return n;
 }
 
-function nonEmpty(raw: string, flag: string): string {
+export function nonEmpty(raw: string, flag: string): string {
   if (raw === '') throw usageError(`${flag} needs a non-empty value`);
   return raw;
 }

@@ -30,12 +30,21 @@ export type StepHook = (step: number, loss: number, accuracy: number) => void;
 // The loop hands control to the event loop this often, so signals and timers get a turn.
 const YIELD_MS = 50;
 
+// Divergence beyond float32. A batch-mean loss above -ln(2^-149) ≈ 103.28 means the geometric mean
+// of the probabilities the model gives the right labels is below 2^-149, the smallest positive float32:
+// in the model's own precision that probability is 0 and its loss, -ln 0, is infinite. The loss kernel
+// still returns a finite number only because it takes the log-sum-exp of the logits in float64, so a
+// plain not-finite check never fires (--learning-rate 1e6 gives batch losses near 1e15 for a whole
+// epoch without one NaN). No run that reached this limit in our trials recovered beyond chance level.
+export const FLOAT32_LOSS_LIMIT = 149 * Math.LN2;
+
 export class Trainer {
   readonly x: Float32Array; // (batchSize, 784) the current batch, scaled
   readonly y: Uint8Array; // (batchSize)
   readonly order: Uint32Array; // training example order, reshuffled every epoch
   private readonly shuffleRng: Rng;
   stopRequested = false; // set from outside (e.g. a signal handler): the epoch ends at the next step boundary
+  hint = 'try a smaller --learning-rate'; // ends the divergence message
 
   constructor(
     readonly engine: Engine, readonly train: Split,
@@ -68,9 +77,8 @@ export class Trainer {
       const B = Math.min(batchSize, trainCount - step * batchSize);
       fillBatch(x, y, this.train.images, this.train.labels, order, step * batchSize, B);
       const batchLoss = engine.trainStep(x, y, B);
-      if (!Number.isFinite(batchLoss) || !engine.gradsFinite) {
-        const what = Number.isFinite(batchLoss) ? `the gradient of ${engine.nonFiniteGradient() ?? 'a parameter'} is not finite` : `the loss is ${batchLoss}`;
-        throw new UserError(`training diverged at epoch ${epoch}, step ${step + 1}: ${what}; try a smaller --learning-rate`, EXIT.numerics);
+      if (!Number.isFinite(batchLoss) || batchLoss / B > FLOAT32_LOSS_LIMIT || !engine.gradsFinite) {
+        throw new UserError(`training diverged at epoch ${epoch}, step ${step + 1}: ${divergence(engine, batchLoss / B)}; ${this.hint}`, EXIT.numerics);
       }
       lossSum += batchLoss;
       correct += engine.correct;
@@ -86,6 +94,15 @@ export class Trainer {
     const seconds = (performance.now() - start) / 1000;
     return { epoch, steps: step, seconds, msPerStep: (seconds * 1000) / Math.max(step, 1), loss: lossSum / Math.max(seen, 1), accuracy: correct / Math.max(seen, 1) };
   }
+}
+
+// What went wrong, for the one-line error: the loss first, since the gradients derive from it.
+function divergence(engine: Engine, meanLoss: number): string {
+  if (!Number.isFinite(meanLoss)) return `the loss is ${meanLoss}`;
+  if (meanLoss > FLOAT32_LOSS_LIMIT) {
+    return `the loss is infinite in float32 (batch mean ${meanLoss.toPrecision(3)}, above -ln(2^-149) = ${FLOAT32_LOSS_LIMIT.toFixed(1)}: the right labels get probability 0)`;
+  }
+  return `the gradient of ${engine.nonFiniteGradient() ?? 'a parameter'} is not finite`;
 }
 
 // Inference over a whole split (no dropout), front to back in batches of batchSize.

@@ -37,8 +37,10 @@ function bar(step: number, steps: number): string {
 }
 
 // The finished epoch: `1875/1875 [===...] - 17s 9ms/step - loss: 0.2918 - accuracy: 0.9158`.
-export function epochLine(steps: number, seconds: number, loss: number, accuracy: number): string {
-  return `${bar(steps, steps)} - ${roundHalfEven(seconds)}s ${formatPerUnit(seconds / steps, 'step')}${metrics(loss, accuracy)}`;
+// With a total, an epoch stopped early: `812/1875 [===========>..................] - 7s 9ms/step - ...`.
+export function epochLine(steps: number, seconds: number, loss: number, accuracy: number, total = steps): string {
+  if (steps === 0) return `${bar(0, total)} - 0s`;
+  return `${bar(steps, total)} - ${roundHalfEven(seconds)}s ${formatPerUnit(seconds / steps, 'step')}${metrics(loss, accuracy)}`;
 }
 
 // Evaluation, Keras verbose=2: `313/313 - 2s - loss: 0.0733 - accuracy: 0.9774 - 560ms/epoch - 2ms/step`.
@@ -69,7 +71,12 @@ export class EpochProgress {
   }
 
   finish(seconds: number, loss: number, accuracy: number): void {
-    this.out.write(`${this.out.isTTY ? '\r' : ''}${epochLine(this.steps, seconds, loss, accuracy)}${this.out.isTTY ? '\x1b[K' : ''}\n`);
+    this.stopped(this.steps, seconds, loss, accuracy);
+  }
+
+  // The line for an epoch that ended after `step` of its steps (all of them, from finish).
+  stopped(step: number, seconds: number, loss: number, accuracy: number): void {
+    this.out.write(`${this.out.isTTY ? '\r' : ''}${epochLine(step, seconds, loss, accuracy, this.steps)}${this.out.isTTY ? '\x1b[K' : ''}\n`);
   }
 }
 

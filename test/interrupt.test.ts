@@ -1,0 +1,184 @@
+// Ctrl-C: the first press stops training at a step boundary and the run keeps what it has (exit 130);
+// echoes of the same press are ignored; a later press exits at once.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Interrupt, EXIT_INTERRUPTED } from '../src/train/interrupt.ts';
+import { epochLine } from '../src/train/progress.ts';
+import { summaryText } from '../src/train/report.ts';
+import { makeRecord, machineInfo } from '../src/train/record.ts';
+import { DEFAULTS } from '../src/train/flags.ts';
+import { runBench } from '../src/train/run.ts';
+import { loadModel } from '../src/train/model_file.ts';
+import { MNIST_MODEL } from '../src/nn/model.ts';
+import { mnistDir } from './idx.ts';
+
+function fakeClock() {
+  const clock = { t: 1000, now: () => clock.t };
+  return clock;
+}
+
+test('interrupt: first press stops, echoes within the window are ignored, a later press exits', () => {
+  const clock = fakeClock();
+  let stops = 0, exits = 0;
+  const interrupt = new Interrupt(() => { exits++; }, 250, clock.now);
+  interrupt.onFirst = () => { stops++; };
+  interrupt.handle();
+  assert.is(stops, 1);
+  assert.ok(interrupt.pressed);
+  clock.t += 40; // the tsx CLI re-sends after 30 ms; npm forwards at once
+  interrupt.handle();
+  interrupt.handle();
+  assert.is(exits, 0);
+  clock.t += 300;
+  interrupt.handle();
+  assert.is(stops, 1);
+  assert.is(exits, 1);
+});
+
+test('interrupt: outside training (no onFirst) a press exits at once; after a stop, echoes still do not', () => {
+  const clock = fakeClock();
+  let exits = 0;
+  const idle = new Interrupt(() => { exits++; }, 250, clock.now);
+  idle.handle();
+  assert.is(exits, 1);
+  let stops = 0;
+  const busy = new Interrupt(() => { exits++; }, 250, clock.now);
+  busy.onFirst = () => { stops++; };
+  busy.handle();
+  busy.onFirst = null; // training over, the run is keeping its results
+  clock.t += 10;
+  busy.handle();
+  assert.is(exits, 1);
+  clock.t += 1000;
+  busy.handle();
+  assert.is(exits, 2);
+  assert.is(stops, 1);
+});
+
+// Real SIGINTs to this process, with the clock under the test's control.
+test('interrupt: real SIGINT signals reach the handler, and uninstall removes it', async () => {
+  const clock = fakeClock();
+  let stops = 0, exits = 0, seen = 0;
+  const interrupt = new Interrupt(() => { exits++; }, 250, clock.now);
+  interrupt.onFirst = () => { stops++; };
+  const before = process.listenerCount('SIGINT');
+  interrupt.install();
+  const counter = () => { seen++; };
+  process.on('SIGINT', counter);
+  const signal = async () => {
+    const target = seen + 1;
+    process.kill(process.pid, 'SIGINT');
+    for (let i = 0; i < 400 && seen < target; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.is(seen, target, 'the signal was not delivered');
+  };
+  try {
+    await signal();
+    assert.is(stops, 1);
+    clock.t += 20;
+    await signal();
+    assert.is(exits, 0);
+    clock.t += 500;
+    await signal();
+    assert.is(exits, 1);
+  } finally {
+    interrupt.uninstall();
+    process.removeListener('SIGINT', counter);
+  }
+  assert.is(process.listenerCount('SIGINT'), before);
+});
+
+test('the partial epoch line has the Keras in-progress bar; the summary says what was interrupted', () => {
+  assert.is(epochLine(812, 7.4, 0.30051, 0.91051, 1875), ' 812/1875 [===========>..................] - 7s 9ms/step - loss: 0.3005 - accuracy: 0.9105');
+  assert.is(epochLine(0, 0.001, 0, 0, 1875), '   0/1875 [..............................] - 0s');
+  const epochs = [1, 2].map((epoch) => ({ epoch, steps: 1875, seconds: 20, msPerStep: 10.7, loss: 0.2, accuracy: 0.9 }));
+  const record = makeRecord({ ...DEFAULTS }, machineInfo(), { name: 'cpu', mode: 'float32 js', threads: 1 }, epochs, null);
+  record.interrupted = true;
+  assert.match(summaryText(record), /^Summary: interrupted after 2 of 5 epochs/);
+  record.interrupted = false;
+  assert.match(summaryText(record), /^Summary:\n/);
+});
+
+// The run's own code path, in-process, with the press simulated at a chosen moment of the output.
+async function pressWhen(seen: RegExp, epochs: number) {
+  const data = mnistDir(320, 64); // 10 steps an epoch
+  const interrupt = new Interrupt(() => assert.unreachable('no exit expected'));
+  let log = '', pressed = false;
+  const out = { write: (text: string) => {
+    log += text;
+    if (!pressed && seen.test(text)) { pressed = true; interrupt.handle(); }
+  } };
+  const listeners = process.listenerCount('SIGINT');
+  const { record } = await runBench({ ...DEFAULTS, data, epochs }, out, interrupt);
+  assert.ok(pressed);
+  assert.is(process.listenerCount('SIGINT'), listeners, 'the handler is gone after the run');
+  return { log, record };
+}
+
+test('run: a press as epoch 2 begins stops before its first step: an empty partial epoch, 1 of 3 counted', async () => {
+  const { log, record } = await pressWhen(/^Epoch 2\/3/, 3);
+  assert.match(log, /^Epoch 2\/3\n 0\/10 \[\.{30}\] - 0s\nSummary: interrupted after 1 of 3 epochs/m);
+  assert.ok(record.interrupted);
+  assert.is(record.epochs.length, 1);
+  assert.equal({ ...record.partialEpoch, seconds: 0 }, { epoch: 2, steps: 0, of: 10, seconds: 0, loss: 0, accuracy: 0 });
+  assert.is(record.test, null);
+});
+
+test('run: a press during the evaluation is seen when it ends: all epochs and the test kept, still interrupted', async () => {
+  const { log, record } = await pressWhen(/^2\/2 - /, 1);
+  assert.match(log, /^2\/2 - \d+s - loss: .*\nSummary: interrupted after 1 of 1 epochs/m);
+  assert.ok(record.interrupted);
+  assert.is(record.epochs.length, 1);
+  assert.is(record.partialEpoch, null);
+  assert.ok(record.test !== null);
+});
+
+// The real command in a child process, Ctrl-C'd during its second epoch: one press, then an echo
+// of it 30 ms later, as `npm run` and the tsx CLI produce.
+test('bench: Ctrl-C in epoch 2 prints the partial epoch, the summary, keeps record and model, exits 130', async () => {
+  const data = mnistDir(640, 64); // 20 steps per epoch
+  const out = mkdtempSync(join(tmpdir(), 'mnist-ts-'));
+  const json = join(out, 'run.json'), model = join(out, 'model.bin');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--data', data, '--epochs', '40', '--json', json, '--save-model', model]);
+  let stdout = '', stderr = '', sent = false;
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk;
+    if (!sent && stdout.includes('Epoch 2/40')) {
+      sent = true;
+      child.kill('SIGINT');
+      setTimeout(() => child.kill('SIGINT'), 30); // the echo, as the tsx CLI re-sends it after 30 ms
+    }
+  });
+  child.stderr.on('data', (chunk) => { stderr += chunk; });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30000);
+  const [code, signal] = await new Promise<[number | null, string | null]>((r) => child.on('exit', (c, s) => r([c, s])));
+  clearTimeout(timer);
+  assert.is(stderr, '', 'nothing on stderr, no stack trace');
+  assert.is(signal, null);
+  assert.is(code, EXIT_INTERRUPTED);
+  const record = JSON.parse(readFileSync(json, 'utf8'));
+  assert.is(record.interrupted, true);
+  assert.is(record.test, null);
+  const done = record.epochs.length;
+  assert.ok(done >= 1 && done < 40, `${done} epochs completed`);
+  assert.match(stdout, new RegExp(`^Summary: interrupted after ${done} of 40 epochs`, 'm'));
+  assert.not.match(stdout, /^\d+\/\d+ - \d+s - loss/m, 'no evaluation after Ctrl-C');
+  if (record.partialEpoch !== null) {
+    const p = record.partialEpoch;
+    assert.is(p.epoch, done + 1);
+    assert.is(p.of, 20);
+    assert.ok(p.steps >= 0 && p.steps < 20);
+    const bar = p.steps === 0 ? / 0\/20 \[\.{30}\] - 0s$/m : new RegExp(`^${String(p.steps).padStart(2)}/20 \\[=*>?\\.+\\] - \\d+s \\d+m?s/step - loss: \\d\\.\\d{4} - accuracy: \\d\\.\\d{4}$`, 'm');
+    assert.match(stdout, bar);
+  }
+  assert.match(stdout, new RegExp(`^Model saved to ${model.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+  assert.is(loadModel(model, MNIST_MODEL).length, 101770);
+  assert.equal(readdirSync(out).sort(), ['model.bin', 'run.json'], 'no temporary files left');
+  assert.ok(!existsSync(join(out, `.model.bin.${child.pid}.tmp`)));
+});
+
+test.run();
