@@ -67,7 +67,8 @@ export class Trainer {
     while (step < steps && !this.stopRequested) {
       const B = Math.min(batchSize, trainCount - step * batchSize);
       fillBatch(x, y, this.train.images, this.train.labels, order, step * batchSize, B);
-      const batchLoss = engine.trainStep(x, y, B);
+      const pending = engine.trainStep(x, y, B);
+      const batchLoss = typeof pending === 'number' ? pending : await pending;
       if (!Number.isFinite(batchLoss) || !engine.gradsFinite) {
         const what = Number.isFinite(batchLoss) ? `the gradient of ${engine.nonFiniteGradient() ?? 'a parameter'} is not finite` : `the loss is ${batchLoss}`;
         throw new UserError(`training diverged at epoch ${epoch}, step ${step + 1}: ${what}; try a smaller --learning-rate`, EXIT.numerics);
@@ -89,7 +90,7 @@ export class Trainer {
 }
 
 // Inference over a whole split (no dropout), front to back in batches of batchSize.
-export function evaluate(engine: Engine, split: Split, batchSize: number): EvalStats {
+export async function evaluate(engine: Engine, split: Split, batchSize: number): Promise<EvalStats> {
   const x = new Float32Array(batchSize * PIXELS);
   const y = new Uint8Array(batchSize);
   const order = identityOrder(split.count);
@@ -100,7 +101,8 @@ export function evaluate(engine: Engine, split: Split, batchSize: number): EvalS
   for (let step = 0; step < steps; step++) {
     const B = Math.min(batchSize, split.count - step * batchSize);
     fillBatch(x, y, split.images, split.labels, order, step * batchSize, B);
-    lossSum += engine.evalStep(x, y, B);
+    const pending = engine.evalStep(x, y, B);
+    lossSum += typeof pending === 'number' ? pending : await pending;
     correct += engine.correct;
   }
   return { steps, seconds: (performance.now() - start) / 1000, loss: lossSum / split.count, accuracy: correct / split.count };

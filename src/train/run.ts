@@ -9,6 +9,7 @@ import { EpochProgress, evaluationLine, type Output } from './progress.ts';
 import { makeRecord, machineInfo, type MachineInfo, type RunRecord } from './record.ts';
 import { summaryText, accuracyChecks } from './report.ts';
 import { UserError, EXIT } from './errors.ts';
+import { usageError } from './flags.ts';
 
 export interface RunResult {
   record: RunRecord;
@@ -17,6 +18,12 @@ export interface RunResult {
 
 // Picks the engine for --backend; later backends plug in here.
 export async function makeEngine(options: Options): Promise<Engine> {
+  if (options.backend === 'gpujs') {
+    // Imported only here, so --backend cpu never loads gpu.js.
+    const { GpuJsEngine } = await import('./gpujs_engine.ts');
+    return GpuJsEngine.create(options);
+  }
+  if (options.gpuMode !== 'auto') throw usageError('--gpu-mode applies to --backend gpujs only');
   return new CpuEngine(options);
 }
 
@@ -38,6 +45,7 @@ async function train(
   const backend = engine.info;
   const trainer = new Trainer(engine, data.train, options.batchSize, trainCount, options.seed);
   out.write(`backend: ${backend.name} (${backend.mode}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'}) on ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}\n`);
+  if (backend.device) out.write(`device: ${backend.device}\n`);
   out.write(`training on ${trainCount} images, evaluating on ${data.test.count}\n`);
 
   const epochs: EpochStats[] = [];
@@ -49,7 +57,7 @@ async function train(
     epochs.push(stats);
   }
 
-  const test = evaluate(engine, data.test, options.batchSize);
+  const test = await evaluate(engine, data.test, options.batchSize);
   out.write(evaluationLine(test.steps, test.seconds, test.loss, test.accuracy) + '\n');
 
   const record = makeRecord(options, machine, backend, epochs, test);
