@@ -14,7 +14,10 @@ import { Model, MNIST_MODEL, RNG_STREAM } from '../nn/model.ts';
 import { KERAS_ADAM } from '../nn/optimizer.ts';
 import { makeRng, type Rng } from '../tensor/rng.ts';
 import type { AdamConfig } from '../tensor/adam.ts';
-import { matmulForward, matmulBackwardWeight, matmulBackwardInput } from '../tensor/matmul.gpu.ts';
+import {
+  matmulForward, matmulBackwardWeight, matmulBackwardInput,
+  compressRows, compressColumns, sparseMatmulForward, sparseMatmulBackwardWeight,
+} from '../tensor/matmul.gpu.ts';
 import { biasForward, biasBackward } from '../tensor/bias.gpu.ts';
 import { biasReluForward, reluBackward } from '../tensor/relu.gpu.ts';
 import { drawDropoutMask, dropoutForward, dropoutBackward } from '../tensor/dropout.gpu.ts';
@@ -27,6 +30,14 @@ import type { GpuMode } from './flags.ts';
 import { loadGpuJs, pickMode, type GpuJs, type RunMode, type WebGpuSetup } from './gpujs_modes.ts';
 
 type Value = KernelVariable;
+
+// Nonzero entries of a matrix as lists, plus the gpu.js inputs over them (made once).
+interface Compressed {
+  values: Float32Array;
+  index: Float32Array;
+  count: Float32Array;
+  inputs: [InputType, InputType, Float32Array];
+}
 type Kernel = IKernelRunShortcut;
 
 // One parameter matrix with its Adam moments, wherever they live (host arrays at first, then kernel results).
@@ -52,7 +63,9 @@ export class GpuJsEngine implements Engine {
   private readonly mask: Float32Array; // (B,H), drawn on the CPU each step
   private readonly labels: Float32Array; // (B) the batch's labels as floats, which every mode uploads alike
   private readonly maskInput: InputType;
-  private xInput: InputType | null = null;
+  // The batch's nonzero pixels, by row (B,IN) and by column (IN,B) (see compressRows in matmul.gpu.ts).
+  private readonly byRow: Compressed;
+  private readonly byColumn: Compressed;
   private step = 0;
   private readonly k: Record<string, Kernel>;
 
@@ -69,7 +82,7 @@ export class GpuJsEngine implements Engine {
     const make = (fn: unknown, output: number[], constants: Record<string, number> = {}, pipeline = true, immutable = false): Kernel =>
       gpu.createKernel(fn as never, { output, constants, pipeline, immutable, tactic: 'precision' } as never) as unknown as Kernel;
     this.k = {
-      matmul1: make(matmulForward, [H, B], { IN }),
+      matmul1: make(sparseMatmulForward, [H, B], { IN }),
       biasRelu1: make(biasReluForward, [H, B]),
       dropout: make(dropoutForward, [H, B]),
       matmul2: make(matmulForward, [C, B], { IN: H }),
@@ -81,7 +94,7 @@ export class GpuJsEngine implements Engine {
       dhidden: make(matmulBackwardInput, [H, B], { OUT: C }),
       dropoutBack: make(dropoutBackward, [H, B]),
       reluBack: make(reluBackward, [H, B]),
-      dW1: make(matmulBackwardWeight, [H, IN], { B }),
+      dW1: make(sparseMatmulBackwardWeight, [H, IN], { B }),
       db1: make(biasBackward, [H, 1], { B }),
     };
 
@@ -104,6 +117,12 @@ export class GpuJsEngine implements Engine {
     this.mask = new Float32Array(B * H);
     this.labels = new Float32Array(B);
     this.maskInput = input(this.mask, [H, B]);
+    const compressed = (rows: number, cols: number): Compressed => {
+      const values = new Float32Array(rows * cols), index = new Float32Array(rows * cols), count = new Float32Array(rows);
+      return { values, index, count, inputs: [input(values, [cols, rows]), input(index, [cols, rows]), count] };
+    };
+    this.byRow = compressed(B, IN);
+    this.byColumn = compressed(IN, B);
   }
 
   static async create(options: EngineOptions & { gpuMode: GpuMode }): Promise<GpuJsEngine> {
@@ -116,11 +135,12 @@ export class GpuJsEngine implements Engine {
   }
 
   // The forward pass up to the logits; `training` applies dropout. Returns [logits, h1, hidden].
-  private async forward(x: Float32Array, training: boolean): Promise<[Value, Value, Value]> {
+  private async forward(x: Float32Array, B: number, training: boolean): Promise<[Value, Value, Value]> {
     const { k } = this;
     const [W1, b1, W2, b2] = this.params;
-    const xIn = this.inputFor(x);
-    const h1 = await k.biasRelu1(await k.matmul1(xIn, W1.value), b1.value);
+    const { values, index, count, inputs } = this.byRow;
+    compressRows(values, index, count, x, B, this.batchSize, this.shape.inputs);
+    const h1 = await k.biasRelu1(await k.matmul1(...inputs, W1.value), b1.value);
     const hidden = training ? await k.dropout(h1, this.maskInput) : h1;
     const logits = await k.bias2(await k.matmul2(hidden, W2.value), b2.value);
     return [logits as Value, h1 as Value, hidden as Value];
@@ -144,7 +164,7 @@ export class GpuJsEngine implements Engine {
     const { k } = this;
     const W2 = this.params[2];
     drawDropoutMask(this.mask, this.shape.dropoutRate, B * this.shape.hidden, this.dropoutRng);
-    const [logits, h1, hidden] = await this.forward(x, true);
+    const [logits, h1, hidden] = await this.forward(x, B, true);
     const lossSum = await this.lossAndHits(logits, y, B);
 
     const dlogits = await k.dlogits(logits, this.labels, B);
@@ -152,7 +172,9 @@ export class GpuJsEngine implements Engine {
     const db2 = await k.db2(dlogits);
     const dhidden = await k.dhidden(dlogits, W2.value);
     const dh1 = await k.reluBack(await k.dropoutBack(dhidden, this.maskInput), h1);
-    const dW1 = await k.dW1(dh1, this.inputFor(x));
+    const { values, index, count, inputs } = this.byColumn;
+    compressColumns(values, index, count, x, B, this.batchSize, this.shape.inputs);
+    const dW1 = await k.dW1(dh1, ...inputs);
     const db1 = await k.db1(dh1);
     const grads = [dW1, db1, dW2, db2] as Value[];
 
@@ -176,7 +198,7 @@ export class GpuJsEngine implements Engine {
   }
 
   async evalStep(x: Float32Array, y: Uint8Array, B: number): Promise<number> {
-    const [logits] = await this.forward(x, false);
+    const [logits] = await this.forward(x, B, false);
     return this.lossAndHits(logits, y, B);
   }
 
@@ -203,14 +225,6 @@ export class GpuJsEngine implements Engine {
   async close(): Promise<void> {
     await this.gpu.destroy();
     if (this.mode === 'webgpu') await hideWebGpu(this.lib);
-  }
-
-  // x as a (B,IN) gpu.js Input; made again only when the caller hands in another buffer.
-  private inputFor(x: Float32Array): InputType {
-    if (this.xInput === null || this.xInput.value !== (x as unknown)) {
-      this.xInput = new this.lib.Input(x as unknown as number[], [this.shape.inputs, this.batchSize]);
-    }
-    return this.xInput;
   }
 }
 
