@@ -30,6 +30,7 @@ import type { GpuMode } from './flags.ts';
 import { loadGpuJs, pickMode, type GpuJs, type RunMode, type WebGpuSetup } from './gpujs_modes.ts';
 
 type Value = KernelVariable;
+type Kernel = IKernelRunShortcut;
 
 // Nonzero entries of a matrix as lists, plus the gpu.js inputs over them (made once).
 interface Compressed {
@@ -38,7 +39,6 @@ interface Compressed {
   count: Float32Array;
   inputs: [InputType, InputType, Float32Array];
 }
-type Kernel = IKernelRunShortcut;
 
 // One parameter matrix with its Adam moments, wherever they live (host arrays at first, then kernel results).
 interface Param {
@@ -184,6 +184,7 @@ export class GpuJsEngine implements Engine {
     if (!this.gradsFinite) this.badGradient = await this.firstNonFiniteGradient(grads);
 
     this.step++;
+    if (this.step === 1) this.warnFallbacks();
     const stepSize = adamStepSize(this.adam, this.step);
     for (let i = 0; i < this.params.length; i++) await this.adamUpdate(this.params[i], grads[i], stepSize);
     return lossSum;
@@ -200,6 +201,26 @@ export class GpuJsEngine implements Engine {
   async evalStep(x: Float32Array, y: Uint8Array, B: number): Promise<number> {
     const [logits] = await this.forward(x, B, false);
     return this.lossAndHits(logits, y, B);
+  }
+
+  // gpu.js quietly runs a kernel it cannot compile for the mode in its cpu mode instead. Each
+  // kernel's mode after it has run, and any that differ, named on stderr once.
+  kernelModes(): Record<string, string> {
+    const modes: Record<string, string> = {};
+    const add = (name: string, kernel: Kernel) => {
+      const inner = (kernel as unknown as { kernel?: { constructor: { mode: string }; fallbackReason?: string | null } }).kernel;
+      modes[name] = inner ? inner.constructor.mode + (inner.fallbackReason ? ` (${inner.fallbackReason})` : '') : 'not built';
+    };
+    for (const [name, kernel] of Object.entries(this.k)) add(name, kernel);
+    for (const p of this.params) {
+      add(`${p.name}.firstMoment`, p.firstMoment); add(`${p.name}.secondMoment`, p.secondMoment); add(`${p.name}.update`, p.update);
+    }
+    return modes;
+  }
+
+  private warnFallbacks(): void {
+    const off = Object.entries(this.kernelModes()).filter(([, m]) => !m.startsWith(this.mode));
+    if (off.length > 0) process.stderr.write(`gpujs: ${off.length} kernel(s) not running in ${this.mode}: ${off.map(([n, m]) => `${n}: ${m}`).join('; ')}\n`);
   }
 
   nonFiniteGradient(): string | null {
