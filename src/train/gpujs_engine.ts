@@ -68,6 +68,11 @@ export class GpuJsEngine implements Engine {
   private readonly byColumn: Compressed;
   private step = 0;
   private readonly k: Record<string, Kernel>;
+  // The step's activations and gradients, as the kernels returned them.
+  private h1: Value | null = null;
+  private hidden: Value | null = null;
+  private logits: Value | null = null;
+  private readonly grads: Value[] = [0, 0, 0, 0];
 
   private constructor(
     private readonly lib: GpuJs, private readonly gpu: GPUType, readonly mode: RunMode,
@@ -134,16 +139,15 @@ export class GpuJsEngine implements Engine {
     return new GpuJsEngine(lib, gpu, picked.mode, options.batchSize, adam, makeRng(options.seed, RNG_STREAM.dropout), options.seed, picked.device);
   }
 
-  // The forward pass up to the logits; `training` applies dropout. Returns [logits, h1, hidden].
-  private async forward(x: Float32Array, B: number, training: boolean): Promise<[Value, Value, Value]> {
+  // The forward pass up to the logits, into this.h1, this.hidden, this.logits; `training` applies dropout.
+  private async forward(x: Float32Array, B: number, training: boolean): Promise<void> {
     const { k } = this;
     const [W1, b1, W2, b2] = this.params;
     const { values, index, count, inputs } = this.byRow;
     compressRows(values, index, count, x, B, this.batchSize, this.shape.inputs);
-    const h1 = await k.biasRelu1(await k.matmul1(...inputs, W1.value), b1.value);
-    const hidden = training ? await k.dropout(h1, this.maskInput) : h1;
-    const logits = await k.bias2(await k.matmul2(hidden, W2.value), b2.value);
-    return [logits as Value, h1 as Value, hidden as Value];
+    this.h1 = (await k.biasRelu1(await k.matmul1(inputs[0], inputs[1], inputs[2], W1.value), b1.value)) as Value;
+    this.hidden = training ? (await k.dropout(this.h1, this.maskInput)) as Value : this.h1;
+    this.logits = (await k.bias2(await k.matmul2(this.hidden, W2.value), b2.value)) as Value;
   }
 
   // Sums the loss kernel's per-row [loss, hit] over the live rows; sets this.correct.
@@ -164,23 +168,24 @@ export class GpuJsEngine implements Engine {
     const { k } = this;
     const W2 = this.params[2];
     drawDropoutMask(this.mask, this.shape.dropoutRate, B * this.shape.hidden, this.dropoutRng);
-    const [logits, h1, hidden] = await this.forward(x, B, true);
-    const lossSum = await this.lossAndHits(logits, y, B);
+    await this.forward(x, B, true);
+    const lossSum = await this.lossAndHits(this.logits!, y, B);
 
-    const dlogits = await k.dlogits(logits, this.labels, B);
-    const dW2 = await k.dW2(dlogits, hidden);
-    const db2 = await k.db2(dlogits);
+    // Gradients in the parameters' order: [dW1, db1, dW2, db2].
+    const { grads } = this;
+    const dlogits = await k.dlogits(this.logits!, this.labels, B);
+    grads[2] = (await k.dW2(dlogits, this.hidden!)) as Value;
+    grads[3] = (await k.db2(dlogits)) as Value;
     const dhidden = await k.dhidden(dlogits, W2.value);
-    const dh1 = await k.reluBack(await k.dropoutBack(dhidden, this.maskInput), h1);
+    const dh1 = await k.reluBack(await k.dropoutBack(dhidden, this.maskInput), this.h1!);
     const { values, index, count, inputs } = this.byColumn;
     compressColumns(values, index, count, x, B, this.batchSize, this.shape.inputs);
-    const dW1 = await k.dW1(dh1, ...inputs);
-    const db1 = await k.db1(dh1);
-    const grads = [dW1, db1, dW2, db2] as Value[];
+    grads[0] = (await k.dW1(dh1, inputs[0], inputs[1], inputs[2])) as Value;
+    grads[1] = (await k.db1(dh1)) as Value;
 
     // db1 sums every row of dh1, which dW1 is built from; db2 does the same for dlogits. So if both
     // are finite (and the loss is), so is every gradient, barring an overflow inside dW1's sums.
-    this.gradsFinite = allFinite(await readBack(db1 as Value)) && allFinite(await readBack(db2 as Value));
+    this.gradsFinite = allFinite(await readBack(grads[1])) && allFinite(await readBack(grads[3]));
     if (!this.gradsFinite) this.badGradient = await this.firstNonFiniteGradient(grads);
 
     this.step++;
@@ -199,8 +204,8 @@ export class GpuJsEngine implements Engine {
   }
 
   async evalStep(x: Float32Array, y: Uint8Array, B: number): Promise<number> {
-    const [logits] = await this.forward(x, B, false);
-    return this.lossAndHits(logits, y, B);
+    await this.forward(x, B, false);
+    return this.lossAndHits(this.logits!, y, B);
   }
 
   // gpu.js quietly runs a kernel it cannot compile for the mode in its cpu mode instead. Each
