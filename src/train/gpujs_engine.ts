@@ -224,7 +224,8 @@ export class GpuJsEngine implements Engine {
   }
 
   private warnFallbacks(): void {
-    const off = Object.entries(this.kernelModes()).filter(([, m]) => !m.startsWith(this.mode));
+    // GL kernels call their mode 'gpu'; a kernel that fell back says 'cpu', with its reason.
+    const off = Object.entries(this.kernelModes()).filter(([, m]) => m.includes('(') || (m.startsWith('cpu') && this.mode !== 'cpu'));
     if (off.length > 0) process.stderr.write(`gpujs: ${off.length} kernel(s) not running in ${this.mode}: ${off.map(([n, m]) => `${n}: ${m}`).join('; ')}\n`);
   }
 
