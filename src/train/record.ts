@@ -16,7 +16,7 @@ export interface BackendInfo {
   name: string; // 'cpu', 'gpujs'
   mode: string; // detail, e.g. 'float32 js'; for gpujs the gpu.js mode that runs ('webasm', 'webgpu', ...)
   threads: number;
-  device?: string; // gpujs on a GPU: the WebGPU adapter or GL renderer that answered
+  device?: string; // gpujs on WebGPU: the adapter that answered
 }
 
 export interface RunRecord {
