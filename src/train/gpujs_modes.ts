@@ -16,7 +16,7 @@ export const AUTO_ORDER: readonly RunMode[] = ['webgpu', 'headlessgl', 'webasm',
 export interface ModeCheck {
   ok: boolean;
   why: string; // why not, when !ok
-  device?: string; // the GPU that answered (webgpu adapter, GL renderer)
+  device?: string; // the WebGPU adapter that answered
   software?: boolean; // a CPU emulating a GPU (llvmpipe, SwiftShader, lavapipe): slower here than webasm
 }
 
