@@ -3,18 +3,18 @@
 import { parseEvaluateFlags, evaluateHelpText, runEvaluate } from '../src/train/evaluate_cli.ts';
 import { UserError } from '../src/train/errors.ts';
 
-function main(): number {
+async function main(): Promise<number> {
   const options = parseEvaluateFlags(process.argv.slice(2));
   if (options.help) {
     process.stdout.write(evaluateHelpText('npm run evaluate --'));
     return 0;
   }
-  runEvaluate(options, process.stdout);
+  await runEvaluate(options, process.stdout);
   return 0;
 }
 
 try {
-  process.exitCode = main();
+  process.exitCode = await main();
 } catch (e) {
   // As in bench/run.ts: one line, and a stack only for bugs with DEBUG set.
   const message = e instanceof UserError ? e.message : `internal error: ${(e as Error).message ?? e}`;

@@ -16,8 +16,8 @@ import { dataDir } from './idx.ts';
 
 test('flags: defaults, both value forms, every flag', () => {
   assert.equal(parseFlags([]), DEFAULTS);
-  const o = parseFlags(['--epochs', '2', '--batch-size=64', '--learning-rate', '0.01', '--seed', '0', '--limit', '500', '--backend', 'cpu', '--data', '/d', '--json', 'r.json', '--save-model', 'm.bin']);
-  assert.equal(o, { ...DEFAULTS, epochs: 2, batchSize: 64, learningRate: 0.01, seed: 0, limit: 500, data: '/d', json: 'r.json', saveModel: 'm.bin' });
+  const o = parseFlags(['--epochs', '2', '--batch-size=64', '--learning-rate', '0.01', '--seed', '0', '--limit', '500', '--backend', 'gpujs', '--gpu-mode', 'webasm', '--data', '/d', '--json', 'r.json', '--save-model', 'm.bin']);
+  assert.equal(o, { ...DEFAULTS, epochs: 2, batchSize: 64, learningRate: 0.01, seed: 0, limit: 500, backend: 'gpujs', gpuMode: 'webasm', data: '/d', json: 'r.json', saveModel: 'm.bin' });
   assert.is(parseFlags(['--help']).help, true);
   assert.is(parseFlags(['-h']).help, true);
 });
@@ -32,7 +32,8 @@ const bad: [string[], RegExp][] = [
   [['--seed', '-1'], /--seed expects an integer/],
   [['--epochs'], /--epochs needs a value N/],
   [['--epochs', '--limit', '5'], /--epochs needs a value N/],
-  [['--backend', 'tpu'], /--backend must be one of cpu, got "tpu"/],
+  [['--backend', 'tpu'], /--backend must be one of cpu, gpujs, got "tpu"/],
+  [['--gpu-mode', 'cuda'], /--gpu-mode must be one of auto, webgpu, headlessgl, webasm, cpu, got "cuda"/],
   [['--frobnicate'], /unknown flag --frobnicate/],
   [['extra'], /unexpected argument "extra"/],
   [['--epochs', '1', '--epochs', '2'], /--epochs given more than once/],
@@ -52,8 +53,9 @@ const bad: [string[], RegExp][] = [
   [['--seed', '1.5'], /--seed expects an integer/],
   [['--limit', '0'], /--limit expects a positive integer, got "0"/],
   [['--limit', 'all'], /--limit expects a positive integer, got "all"/],
-  [['--backend', 'CPU'], /--backend must be one of cpu, got "CPU"/],
-  [['--backend='], /--backend must be one of cpu, got ""/],
+  [['--backend', 'CPU'], /--backend must be one of cpu, gpujs, got "CPU"/],
+  [['--backend='], /--backend must be one of cpu, gpujs, got ""/],
+  [['--gpu-mode='], /--gpu-mode must be one of auto, webgpu, headlessgl, webasm, cpu, got ""/],
   [['--data='], /--data needs a non-empty value/],
   [['--save-model='], /--save-model needs a non-empty value/],
   [['--save-model'], /--save-model needs a value FILE/],
@@ -89,7 +91,7 @@ function usage(argv: string[], parse: (argv: string[]) => unknown = parseFlags):
 }
 
 // A valid value for each value flag, to build the repeated-flag cases.
-const SAMPLE: Record<string, string> = { N: '3', X: '0.01', NAME: 'cpu', DIR: '/d', FILE: 'f' };
+const SAMPLE: Record<string, string> = { N: '3', X: '0.01', NAME: 'cpu', MODE: 'webasm', DIR: '/d', FILE: 'f' };
 
 test('every flag: given twice, missing its value, or empty is a usage error; every value flag has a malformed case', () => {
   for (const [flag, spec] of Object.entries(FLAGS)) {
@@ -172,6 +174,12 @@ test('bench: missing data is a one-line error naming the file, non-zero exit, no
   const r = bench(['--data', '/nonexistent/mnist']);
   assert.is(r.code, 1);
   assert.is(r.stderr, 'bench: missing data file (ENOENT): /nonexistent/mnist/train-images-idx3-ubyte\n');
+});
+
+test('bench: --gpu-mode without --backend gpujs is a usage error, exit 2', () => {
+  const r = bench(['--gpu-mode', 'webasm']);
+  assert.is(r.code, 2);
+  assert.is(r.stderr, 'bench: --gpu-mode applies to --backend gpujs only (see --help)\n');
 });
 
 test('bench: --help prints the flags and exits 0', () => {

@@ -151,7 +151,7 @@ test('bench --save-model then evaluate --model: the same evaluation line; the co
   const benchLine = log.match(/^4\/4 - .*$/m)?.[0];
   assert.ok(benchLine, log);
   let evalLog = '';
-  const stats = runEvaluate({ model, data, batchSize: 32, help: false }, { write: (s: string) => (evalLog += s) });
+  const stats = await runEvaluate({ model, data, batchSize: 32, help: false }, { write: (s: string) => (evalLog += s) });
   assert.is(Math.round(stats.loss * 1e6) / 1e6, record.test?.loss);
   assert.is(Math.round(stats.accuracy * 1e6) / 1e6, record.test?.accuracy);
   const strip = (line: string) => line.replace(/ - \d+m?s(\/epoch| )?/g, ' - T').replace(/\d+m?s\/step/, 'T');

@@ -9,17 +9,18 @@ export interface Engine {
   readonly info: BackendInfo;
   readonly shape: ModelShape;
   // One training step on x (B,784), y (B): zero grads, forward with dropout, backward, Adam.
-  // Returns the batch's summed loss; `correct` then holds its hit count.
-  trainStep(x: Float32Array, y: Uint8Array, B: number): number;
+  // Returns the batch's summed loss; `correct` then holds its hit count. A backend whose device
+  // answers asynchronously (gpu.js on WebGPU) returns a Promise; the caller awaits only then.
+  trainStep(x: Float32Array, y: Uint8Array, B: number): number | Promise<number>;
   // Inference only (no dropout); same return convention.
-  evalStep(x: Float32Array, y: Uint8Array, B: number): number;
+  evalStep(x: Float32Array, y: Uint8Array, B: number): number | Promise<number>;
   readonly correct: number;
   // After trainStep: whether every parameter gradient was finite.
   readonly gradsFinite: boolean;
   // Names the first parameter tensor whose gradient is not finite (for the error message), or null.
   nonFiniteGradient(): string | null;
   // The flat parameters [W1 (IN,H), b1 (H), W2 (H,C), b2 (C)], copied back from wherever they live.
-  readParams(): Float32Array;
+  readParams(): Float32Array | Promise<Float32Array>;
   close(): Promise<void>;
 }
 

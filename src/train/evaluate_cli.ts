@@ -37,7 +37,7 @@ export function evaluateHelpText(program: string): string {
 }
 
 // Evaluation runs on the CPU engine: the weights go straight into its flat parameter buffer.
-export function runEvaluate(options: EvaluateOptions, out: Output): EvalStats {
+export async function runEvaluate(options: EvaluateOptions, out: Output): Promise<EvalStats> {
   const modelPath = options.model ?? '';
   const params = loadModel(modelPath, MNIST_MODEL);
   const dir = options.data ?? packageDataDir();
@@ -45,7 +45,7 @@ export function runEvaluate(options: EvaluateOptions, out: Output): EvalStats {
   const engine = new CpuEngine({ batchSize: options.batchSize, learningRate: 0, seed: 0 });
   engine.model.params.set(params);
   out.write(`model: ${modelPath} (${MNIST_MODEL.inputs}-${MNIST_MODEL.hidden}-${MNIST_MODEL.classes}, ${params.length} weights), evaluating on ${test.count} images\n`);
-  const stats = evaluate(engine, test, options.batchSize);
+  const stats = await evaluate(engine, test, options.batchSize);
   out.write(evaluationLine(stats.steps, stats.seconds, stats.loss, stats.accuracy) + '\n');
   return stats;
 }

