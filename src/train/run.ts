@@ -1,9 +1,11 @@
 // One benchmark run, start to finish: load, build, train with the Keras log, evaluate, summarise.
 
 import { writeFileSync } from 'node:fs';
+import os from 'node:os';
 import type { Options } from './flags.ts';
 import { loadMnist, packageDataDir, type Mnist } from './data.ts';
 import { CpuEngine, type Engine } from './engine.ts';
+import { ThreadedEngine } from './threads.ts';
 import { Trainer, evaluate, type EpochStats } from './loop.ts';
 import { EpochProgress, evaluationLine, type Output } from './progress.ts';
 import { makeRecord, machineInfo, type MachineInfo, type RunRecord } from './record.ts';
@@ -15,9 +17,12 @@ export interface RunResult {
   checksPassed: boolean;
 }
 
-// Picks the engine for --backend; later backends plug in here.
+// Picks the engine for --backend; later backends plug in here. On the CPU: the single-threaded
+// teaching model for --kernels naive --threads 1, else the threaded engine with the chosen twins.
 export async function makeEngine(options: Options): Promise<Engine> {
-  return new CpuEngine(options);
+  const threads = options.threads ?? os.availableParallelism();
+  if (options.kernels === 'naive' && threads === 1) return new CpuEngine(options);
+  return ThreadedEngine.create({ ...options, threads });
 }
 
 export async function runBench(options: Options, out: Output): Promise<RunResult> {
@@ -46,6 +51,7 @@ async function train(
     const progress = new EpochProgress(out, trainer.stepsPerEpoch, performance.now());
     const stats = await trainer.trainEpoch(epoch, (step, loss, acc) => progress.update(step, performance.now(), loss, acc));
     progress.finish(stats.seconds, stats.loss, stats.accuracy);
+    if (engine.profile) out.write(engine.profile.line() + '\n');
     epochs.push(stats);
   }
 

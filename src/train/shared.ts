@@ -1,0 +1,48 @@
+// The memory the threaded engine's threads share, laid out the same way by thread 0 (threads.ts) and
+// by each worker (worker.ts): control words, then the flat parameters and the per-step data.
+
+import type { MessagePort } from 'node:worker_threads';
+import type { ModelShape } from '../nn/model.ts';
+import type { KernelSet, SharedViews } from '../nn/slice.ts';
+import type { AdamConfig } from '../tensor/adam.ts';
+import { CTL } from './barrier.ts';
+
+// What a worker needs to rebuild the same views over the same memory.
+export interface WorkerSetup {
+  buffer: SharedArrayBuffer;
+  shape: ModelShape;
+  maxBatch: number;
+  threads: number;
+  t: number;
+  kernels: KernelSet;
+  adam: AdamConfig;
+  port: MessagePort; // for the error message, read synchronously by thread 0
+}
+
+// Lays the shared memory out (8-byte aligned pieces); with buffer null, only measures it.
+export function sharedViews(buffer: SharedArrayBuffer | null, shape: ModelShape, maxBatch: number, threads: number): { views: SharedViews; ctl: Int32Array; bytes: number } {
+  const { inputs: IN, hidden: H, classes: C } = shape;
+  const P = IN * H + H + H * C + C;
+  let at = 0;
+  const take = <T>(make: (b: SharedArrayBuffer, offset: number, n: number) => T, n: number, size: number): T => {
+    const offset = at;
+    at += Math.ceil((n * size) / 8) * 8;
+    return buffer === null ? (null as T) : make(buffer, offset, n);
+  };
+  const f32 = (n: number) => take((b, o, k) => new Float32Array(b, o, k), n, 4);
+  const i32 = (n: number) => take((b, o, k) => new Int32Array(b, o, k), n, 4);
+  const ctl = i32(CTL.length);
+  const views: SharedViews = {
+    params: f32(P), grads: f32(P), m: f32(P), v: f32(P),
+    x: f32(maxBatch * IN), y: take((b, o, k) => new Uint8Array(b, o, k), maxBatch, 1),
+    masks: f32(maxBatch * H),
+    rowCount: i32(maxBatch), rowIndex: i32(maxBatch * IN), rowValue: take((b, o, k) => new Float64Array(b, o, k), maxBatch * IN, 8),
+    partials: f32(threads * maxBatch * C),
+  };
+  return { views, ctl, bytes: at };
+}
+
+// Thread t gathers rows [rowStart(B, t), rowStart(B, t + 1)) of a B-row batch.
+export function rowStart(B: number, t: number, threads: number): number {
+  return Math.floor((B * t) / threads);
+}
