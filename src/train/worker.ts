@@ -16,6 +16,7 @@ function run(): void {
     barrier(ctl, threads); // start: thread 0 has loaded the batch and the command
     const command = Atomics.load(ctl, CTL.command);
     if (command === COMMAND.exit) return;
+    if (command !== COMMAND.train && command !== COMMAND.eval) throw new Error(`unknown command ${command}`);
     const B = Atomics.load(ctl, CTL.batch);
     const training = command === COMMAND.train;
     slice.gather(rowStart(B, t, threads), rowStart(B, t + 1, threads));
