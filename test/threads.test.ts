@@ -174,7 +174,7 @@ test('bench --profile prints the five phases after each epoch', () => {
   assert.is(r.status, 0, r.stderr);
   const lines = r.stdout.match(/^profile: .*$/gm) ?? [];
   assert.is(lines.length, 2);
-  assert.match(lines[0], /^profile: data \d+\.\d{3} \| forward \d+\.\d{3} \| loss \d+\.\d{3} \| backward \d+\.\d{3} \| optimizer \d+\.\d{3} \| total \d+\.\d{3} ms\/step over 2 steps$/);
+  assert.match(lines[0] ?? "", /^profile: data \d+\.\d{3} \| forward \d+\.\d{3} \| loss \d+\.\d{3} \| backward \d+\.\d{3} \| optimizer \d+\.\d{3} \| total \d+\.\d{3} ms\/step over 2 steps$/);
   assert.match(r.stdout, /backend: cpu \(float32 js, fast kernels, 2 threads\)/);
   assert.match(r.stdout, /^Peak memory \(RSS\) on this machine: \d+ MB$/m);
 });
