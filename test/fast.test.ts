@@ -13,6 +13,8 @@ import { adamUpdate, adamUpdateFast } from '../src/tensor/adam.ts';
 import { makeNonZeros, gatherRows, gatherCols } from '../src/tensor/nonzeros.ts';
 import { makeRng, nextFloat, fillUniform, type Rng } from '../src/tensor/rng.ts';
 import { KERAS_ADAM } from '../src/nn/optimizer.ts';
+import { fillBatch, fillBatchFast, PIXELS } from '../src/train/batch.ts';
+import { loadMnist, packageDataDir } from '../src/train/data.ts';
 import { f64, randomF32, randomF64, assertClose } from './helpers.ts';
 
 // Sets about `fraction` of the values to exactly 0.
@@ -166,6 +168,25 @@ test('fillUniform draws exactly what nextFloat draws, and leaves the generator i
   fillUniform(out, 1000, a);
   for (let i = 0; i < 1000; i++) assert.is(out[i], nextFloat(b));
   assert.equal(a, b);
+});
+
+test('fillBatchFast fills exactly what fillBatch fills, on real images and on bytes off a 4-byte boundary', () => {
+  const { train } = loadMnist(packageDataDir());
+  const order = Uint32Array.from({ length: 64 }, (_, i) => (i * 7919) % train.count);
+  const B = 32;
+  const xN = new Float32Array(B * PIXELS), yN = new Uint8Array(B), xF = new Float32Array(B * PIXELS).fill(9), yF = new Uint8Array(B);
+  for (const start of [0, 32]) {
+    fillBatch(xN, yN, train.images, train.labels, order, start, B);
+    fillBatchFast(xF, yF, train.images, train.labels, order, start, B);
+    assert.equal([...xF], [...xN]);
+    assert.equal([...yF], [...yN]);
+  }
+  const shifted = new Uint8Array(4 * PIXELS + 1).subarray(1); // byteOffset 1
+  shifted.set(train.images.subarray(0, 4 * PIXELS));
+  const four = Uint32Array.from([3, 1, 0, 2]);
+  fillBatch(xN, yN, shifted, train.labels, four, 0, 4);
+  fillBatchFast(xF, yF, shifted, train.labels, four, 0, 4);
+  assert.equal([...xF.subarray(0, 4 * PIXELS)], [...xN.subarray(0, 4 * PIXELS)]);
 });
 
 test.run();

@@ -3,7 +3,7 @@
 
 import { type Rng, makeRng, shuffle } from '../tensor/rng.ts';
 import { RNG_STREAM } from '../nn/model.ts';
-import { fillBatch, PIXELS } from './batch.ts';
+import { fillBatch, fillBatchFast, PIXELS } from './batch.ts';
 import type { Split } from './data.ts';
 import type { Engine } from './engine.ts';
 import { UserError, EXIT } from './errors.ts';
@@ -67,7 +67,7 @@ export class Trainer {
     while (step < steps && !this.stopRequested) {
       const B = Math.min(batchSize, trainCount - step * batchSize);
       const t0 = engine.profile ? performance.now() : 0;
-      fillBatch(x, y, this.train.images, this.train.labels, order, step * batchSize, B);
+      fillBatchFast(x, y, this.train.images, this.train.labels, order, step * batchSize, B);
       if (engine.profile) engine.profile.add('data', t0);
       const batchLoss = engine.trainStep(x, y, B);
       if (!Number.isFinite(batchLoss) || !engine.gradsFinite) {

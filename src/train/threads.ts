@@ -52,7 +52,7 @@ export function copyLayout(canonical: Float32Array, blocked: Float32Array, shape
 // costs about 30 MB; a bundle (esbuild, which tsx already uses) costs a few milliseconds. (esbuild's
 // buildSync would park a helper thread in this process for good, so it is the async build.)
 let workerCode: Promise<string> | null = null;
-const SPIN_MICROS = 1000;
+const SPIN_MICROS = 250;
 function workerBundle(): Promise<string> {
   workerCode ??= build({
     entryPoints: [fileURLToPath(new URL('./worker.ts', import.meta.url))],
@@ -92,7 +92,8 @@ export class ThreadedEngine implements Engine {
     const buffer = new SharedArrayBuffer(sharedViews(null, shape, maxBatch, threads).bytes);
     const { views, ctl } = sharedViews(buffer, shape, maxBatch, threads);
     initParams(views.params, shape, all, options.seed);
-    // Spinning only pays while every thread has a core of its own; then 1 ms covers the usual waits.
+    // Spinning only pays while every thread has a core of its own; 250 us covers the usual waits
+    // (including thread 0 filling the next batch) without burning a time slice when they are long.
     Atomics.store(ctl, CTL.spinMicros, threads <= os.availableParallelism() ? SPIN_MICROS : 0);
     const workers: Worker[] = [];
     const ports: MessagePort[] = [];
