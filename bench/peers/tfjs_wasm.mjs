@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-wasm';
+import '@tensorflow/tfjs-backend-cpu'; // only for --backend cpu
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
