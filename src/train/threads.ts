@@ -52,7 +52,6 @@ export function copyLayout(canonical: Float32Array, blocked: Float32Array, shape
 // costs about 30 MB; a bundle (esbuild, which tsx already uses) costs a few milliseconds. (esbuild's
 // buildSync would park a helper thread in this process for good, so it is the async build.)
 let workerCode: Promise<string> | null = null;
-const SPIN_MICROS = 250;
 function workerBundle(): Promise<string> {
   workerCode ??= build({
     entryPoints: [fileURLToPath(new URL('./worker.ts', import.meta.url))],
@@ -60,6 +59,9 @@ function workerBundle(): Promise<string> {
   }).then((result) => result.outputFiles[0].text);
   return workerCode;
 }
+
+// How long a thread spins at a barrier before it sleeps (when every thread has a core).
+const SPIN_MICROS = 250;
 
 export class ThreadedEngine implements Engine {
   readonly info: BackendInfo;
@@ -98,7 +100,9 @@ export class ThreadedEngine implements Engine {
     const workers: Worker[] = [];
     const ports: MessagePort[] = [];
     try {
-      const code = threads > 1 ? await workerBundle() : '';
+      const code = threads > 1 ? await workerBundle().catch((e: Error) => {
+        throw new UserError(`cannot bundle the worker threads' code (${e.message.split('\n')[0]}); --threads 1 needs none`, EXIT.backend);
+      }) : '';
       for (let t = 1; t < threads; t++) {
         const { port1, port2 } = new MessageChannel();
         const setup: WorkerSetup = { buffer, shape, maxBatch, threads, t, kernels: options.kernels, adam, port: port2 };
