@@ -3,11 +3,11 @@
 //   - the hidden layer's 128 units are cut into T contiguous blocks; thread t owns block t: its
 //     columns of W1 and b1, its rows of W2 (and the last block owns b2), all contiguous in the flat
 //     parameters, with their gradients and Adam moments;
-//   - per step, thread 0 copies the batch in and draws the dropout mask (in the same order as the
-//     single-threaded model), then every thread: gathers the non-zeros of its share of the batch rows
-//     | barrier | layer 1 for its units and its share of the logits | barrier | the loss (each thread
-//     sums the shares in block order, so all get the same bits), the backward pass for its block,
-//     Adam on its own parameters | barrier.
+//   - per step, thread 0 copies the batch in; the dropout mask (drawn in the single-threaded model's
+//     order) was drawn ahead by the last worker while thread 0 filled the batch. Then every thread:
+//     gathers the non-zeros of its share of the batch rows | barrier | layer 1 for its units and its
+//     share of the logits | barrier | the loss (each thread sums the shares in block order, so all get
+//     the same bits), the backward pass for its block, Adam on its own parameters | barrier.
 // Every number is computed by one thread in a fixed order, so a run repeats bit for bit for a given
 // seed and thread count. Only the logits' sum over blocks depends on the thread count.
 
@@ -18,9 +18,9 @@ import { build } from 'esbuild';
 import { MNIST_MODEL, RNG_STREAM, type ModelShape } from '../nn/model.ts';
 import { KERAS_ADAM } from '../nn/optimizer.ts';
 import { Slice, KERNELS, blocks, type Block, type KernelSet, type SharedViews } from '../nn/slice.ts';
-import { sharedViews, rowStart, type WorkerSetup } from './shared.ts';
+import { sharedViews, rowStart, MaskDrawer, type WorkerSetup } from './shared.ts';
 import { glorotUniform } from '../tensor/init.ts';
-import { type Rng, makeRng, fillUniform } from '../tensor/rng.ts';
+import { makeRng } from '../tensor/rng.ts';
 import type { AdamConfig } from '../tensor/adam.ts';
 import { type Engine, type EngineOptions, firstNonFinite } from './engine.ts';
 import { barrier, BarrierBroken, CTL, COMMAND } from './barrier.ts';
@@ -69,8 +69,7 @@ export class ThreadedEngine implements Engine {
   readonly profile: StepProfile | null;
   gradsFinite = true;
   private readonly slice: Slice;
-  private readonly dropoutRng: Rng;
-  private readonly uniforms: Float64Array; // (maxBatch, H) this step's draws for the dropout mask
+  private readonly drawer: MaskDrawer;
   private broken = false;
 
   private constructor(
@@ -80,8 +79,9 @@ export class ThreadedEngine implements Engine {
   ) {
     this.info = { name: 'cpu', mode: `float32 js, ${kernels} kernels`, threads };
     this.slice = new Slice(this.shape, maxBatch, 0, all, views, KERNELS[kernels], adam);
-    this.dropoutRng = makeRng(seed, RNG_STREAM.dropout);
-    this.uniforms = new Float64Array(maxBatch * this.shape.hidden);
+    this.drawer = new MaskDrawer(views.masks, this.shape, all, maxBatch);
+    const rng = makeRng(seed, RNG_STREAM.dropout);
+    [ctl[CTL.dropoutRng], ctl[CTL.dropoutRng + 1], ctl[CTL.dropoutRng + 2], ctl[CTL.dropoutRng + 3]] = [rng.a, rng.b, rng.c, rng.d];
     this.profile = profile ? new StepProfile() : null;
   }
 
@@ -127,8 +127,9 @@ export class ThreadedEngine implements Engine {
     const { slice, profile, threads, ctl } = this;
     let t0 = profile ? performance.now() : 0;
     this.load(x, y, B, COMMAND.train);
-    this.drawMasks(B);
+    if (threads === 1) this.drawer.draw(ctl, B);
     this.sync(); // start
+    if (threads > 1) this.checkMask(B);
     slice.gather(0, rowStart(B, 1, threads));
     this.sync();
     slice.forward(B, true);
@@ -191,20 +192,18 @@ export class ThreadedEngine implements Engine {
     Atomics.store(this.ctl, CTL.command, command);
   }
 
-  // The dropout mask, drawn in the single-threaded model's order (row by row, unit by unit) and
-  // stored into each block's part, with the same expression as dropoutForward.
-  private drawMasks(B: number): void {
-    const { masks } = this.views;
-    const { uniforms, all } = this;
-    const H = this.shape.hidden, rate = this.shape.dropoutRate, scale = 1 / (1 - rate);
-    fillUniform(uniforms, B * H, this.dropoutRng);
-    for (let t = 0; t < all.length; t++) {
-      const { h0, hidden: Ht } = all[t];
-      for (let b = 0; b < B; b++) {
-        const at = this.maxBatch * h0 + b * Ht, from = b * H + h0;
-        for (let j = 0; j < Ht; j++) masks[at + j] = uniforms[from + j] < rate ? 0 : scale;
-      }
+  // With workers, the last one drew this step's mask ahead for as many rows as the step before had.
+  // If this step has another count (the first step, or after a short last batch), rewind the
+  // generator and draw it here: the draws stay in the single-threaded model's order either way.
+  // (Workers read the mask only after the next barrier.)
+  private checkMask(B: number): void {
+    const { ctl } = this;
+    const ahead = Atomics.load(ctl, CTL.maskRows);
+    if (ahead !== B) {
+      if (ahead !== 0) ctl.copyWithin(CTL.dropoutRng, CTL.rngSnapshot, CTL.rngSnapshot + 4);
+      this.drawer.draw(ctl, B);
     }
+    Atomics.store(ctl, CTL.maskRows, 0);
   }
 
   // A barrier that turns a worker's failure into a one-line error naming its cause.

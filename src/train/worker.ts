@@ -3,13 +3,15 @@
 
 import { workerData, parentPort } from 'node:worker_threads';
 import { Slice, KERNELS, blocks } from '../nn/slice.ts';
-import { sharedViews, rowStart, type WorkerSetup } from './shared.ts';
+import { sharedViews, rowStart, MaskDrawer, type WorkerSetup } from './shared.ts';
 import { barrier, breakBarrier, BarrierBroken, CTL, COMMAND } from './barrier.ts';
 
 const setup = workerData as WorkerSetup;
 const { shape, maxBatch, threads, t } = setup;
 const { views, ctl } = sharedViews(setup.buffer, shape, maxBatch, threads);
-const slice = new Slice(shape, maxBatch, t, blocks(shape, threads), views, KERNELS[setup.kernels], setup.adam);
+const all = blocks(shape, threads);
+const slice = new Slice(shape, maxBatch, t, all, views, KERNELS[setup.kernels], setup.adam);
+const drawer = t === threads - 1 ? new MaskDrawer(views.masks, shape, all, maxBatch) : null;
 
 function run(): void {
   for (;;) {
@@ -28,6 +30,7 @@ function run(): void {
     slice.backward(B);
     Atomics.store(ctl, CTL.finite + t, slice.update() ? 1 : 0);
     barrier(ctl, threads); // end
+    drawer?.drawAhead(ctl, B); // the next step's mask, while thread 0 fills the next batch
   }
 }
 
