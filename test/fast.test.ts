@@ -10,10 +10,10 @@ import { reluForward, reluBackward } from '../src/tensor/relu.ts';
 import { dropoutForward, dropoutBackward } from '../src/tensor/dropout.ts';
 import { biasReluDropoutForward, reluDropoutBackward } from '../src/tensor/fused.ts';
 import { adamUpdate, adamUpdateFast } from '../src/tensor/adam.ts';
-import { makeNonZeros, gatherRows, gatherCols } from '../src/tensor/nonzeros.ts';
+import { makeNonZeros, gatherRows, gatherRowsFromBytes, gatherCols } from '../src/tensor/nonzeros.ts';
 import { makeRng, nextFloat, fillUniform, type Rng } from '../src/tensor/rng.ts';
 import { KERAS_ADAM } from '../src/nn/optimizer.ts';
-import { fillBatch, fillBatchFast, PIXELS } from '../src/train/batch.ts';
+import { fillBatch, fillBatchFast, PIXELS, PIXEL_SCALE } from '../src/train/batch.ts';
 import { loadMnist, packageDataDir } from '../src/train/data.ts';
 import { f64, randomF32, randomF64, assertClose } from './helpers.ts';
 
@@ -187,6 +187,27 @@ test('fillBatchFast fills exactly what fillBatch fills, on real images and on by
   fillBatch(xN, yN, shifted, train.labels, four, 0, 4);
   fillBatchFast(xF, yF, shifted, train.labels, four, 0, 4);
   assert.equal([...xF.subarray(0, 4 * PIXELS)], [...xN.subarray(0, 4 * PIXELS)]);
+});
+
+test('gatherRowsFromBytes finds exactly what fillBatch then gatherRows find', () => {
+  const { train } = loadMnist(packageDataDir());
+  const B = 32, maxBatch = 40;
+  const bytes = new Uint8Array(maxBatch * PIXELS);
+  bytes.set(train.images.subarray(5000 * PIXELS, (5000 + B) * PIXELS));
+  for (let p = 0; p < PIXELS; p++) bytes[3 * PIXELS + p] = p % 3 === 0 ? 255 : 0; // bright pixels inside words
+  const x = new Float32Array(maxBatch * PIXELS), y = new Uint8Array(maxBatch), labels = new Uint8Array(B);
+  fillBatch(x, y, bytes, labels, Uint32Array.from({ length: B }, (_, i) => i), 0, B);
+  const expected = makeNonZeros(maxBatch, PIXELS), actual = makeNonZeros(maxBatch, PIXELS);
+  gatherRows(expected, x, 0, B);
+  const words = new Uint32Array(bytes.buffer);
+  gatherRowsFromBytes(actual, words, PIXEL_SCALE, 0, 7);
+  gatherRowsFromBytes(actual, words, PIXEL_SCALE, 7, B);
+  for (let b = 0; b < B; b++) {
+    const n = expected.rowCount[b], at = b * PIXELS;
+    assert.is(actual.rowCount[b], n, `row ${b}`);
+    assert.equal([...actual.rowIndex.subarray(at, at + n)], [...expected.rowIndex.subarray(at, at + n)]);
+    assert.equal([...actual.rowValue.subarray(at, at + n)], [...expected.rowValue.subarray(at, at + n)]);
+  }
 });
 
 test.run();

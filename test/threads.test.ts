@@ -96,6 +96,29 @@ test('with the naive kernels on one thread, the threaded engine trains bit for b
   assert.is(ours.evalLoss, reference.evalLoss);
 });
 
+test('trainBatch (the batch as bytes, scaled by each thread) trains bit for bit like fillBatch + trainStep', async () => {
+  const order = identityOrder(2000);
+  shuffle(order, makeRng(3));
+  const x = new Float32Array(BATCH * PIXELS), y = new Uint8Array(BATCH);
+  for (const [threads, kernels] of [[1, 'fast'], [2, 'fast'], [2, 'naive']] as const) {
+    const a = await threaded(threads, kernels), b = await threaded(threads, kernels);
+    try {
+      let at = 0;
+      for (const B of [32, 32, 17, 32, 5, 32]) {
+        fillBatch(x, y, mnist.train.images, mnist.train.labels, order, at, B);
+        const la = a.trainStep(x, y, B);
+        const lb = b.trainBatch(mnist.train, order, at, B);
+        assert.is(lb, la, `${threads} threads, ${kernels}: step at ${at}`);
+        at += B;
+      }
+      assert.ok(sameBits(a.readParams(), b.readParams()));
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  }
+});
+
 test('two threads: two runs are bit-identical (fast kernels)', async () => {
   const a = await train(await threaded(2, 'fast'), 2);
   const b = await train(await threaded(2, 'fast'), 2);

@@ -9,7 +9,8 @@ import { biasBackward, biasForward } from '../tensor/bias.ts';
 import { biasReluDropoutForward, reluDropoutBackward } from '../tensor/fused.ts';
 import { softmaxCrossEntropyForward, softmaxCrossEntropyBackward, type LossResult } from '../tensor/softmax_cross_entropy.ts';
 import { adamUpdate, adamUpdateFast, type AdamConfig } from '../tensor/adam.ts';
-import { type NonZeros, makeNonZeros, gatherRows, gatherCols } from '../tensor/nonzeros.ts';
+import { type NonZeros, makeNonZeros, gatherRows, gatherRowsFromBytes, gatherCols } from '../tensor/nonzeros.ts';
+import { PIXEL_SCALE } from '../train/batch.ts';
 import type { ModelShape } from './model.ts';
 
 export type KernelSet = 'naive' | 'fast';
@@ -70,6 +71,7 @@ export interface SharedViews {
   params: Float32Array; grads: Float32Array; m: Float32Array; v: Float32Array; // flat, blocked layout
   x: Float32Array; // (maxBatch, IN) the batch
   y: Uint8Array; // (maxBatch)
+  pixels: Uint32Array; // (maxBatch, IN/4) or the batch as its bytes, four to a word (see ThreadedEngine.trainBatch)
   masks: Float32Array; // (maxBatch, H) as T consecutive (maxBatch, Ht) blocks, drawn by thread 0
   rowCount: Int32Array; rowIndex: Int32Array; rowValue: Float64Array; // the batch's non-zeros, by row
   partials: Float32Array; // (T, maxBatch, C) each block's share of the logits
@@ -115,8 +117,22 @@ export class Slice {
   }
 
   // Rows [b0, b1) of the batch's non-zeros; threads gather disjoint ranges into the shared index.
-  gather(b0: number, b1: number): void {
-    if (this.kernels.sparse) gatherRows(this.nz, this.shared.x, b0, b1);
+  // fromBytes: the batch came as pixel bytes (scaled here, as fillBatch scales them); the naive
+  // kernels then need the scaled rows in x, the sparse ones only the non-zeros.
+  gather(b0: number, b1: number, fromBytes = false): void {
+    const { nz, shared } = this;
+    if (!fromBytes) {
+      if (this.kernels.sparse) gatherRows(nz, shared.x, b0, b1);
+    } else if (this.kernels.sparse) {
+      gatherRowsFromBytes(nz, shared.pixels, PIXEL_SCALE, b0, b1);
+    } else {
+      const IN = this.shape.inputs, x = shared.x, words = shared.pixels;
+      for (let k = (b0 * IN) >> 2; k < (b1 * IN) >> 2; k++) {
+        const w = words[k];
+        x[4 * k] = PIXEL_SCALE[w & 255]; x[4 * k + 1] = PIXEL_SCALE[(w >>> 8) & 255];
+        x[4 * k + 2] = PIXEL_SCALE[(w >>> 16) & 255]; x[4 * k + 3] = PIXEL_SCALE[w >>> 24];
+      }
+    }
   }
 
   // Layer 1 for this block (bias, ReLU and dropout fused), then this block's share of the logits.

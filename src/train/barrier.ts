@@ -14,6 +14,7 @@ export const CTL = {
   dropoutRng: 24, // 4 words: the dropout generator's state, here so that any thread can draw a mask
   rngSnapshot: 28, // 4 words: its state before the last mask drawn ahead
   maskRows: 32, // rows of the mask drawn ahead for the next step (0: none)
+  fromBytes: 33, // 1 when this step's batch came as pixel bytes, 0 when as scaled floats in x
   length: 40,
 } as const;
 

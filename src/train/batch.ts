@@ -5,7 +5,7 @@
 export const PIXELS = 784;
 
 // PIXEL_SCALE[v] = v / 255 rounded to float32, exactly what Keras' x_train / 255.0 gives the model.
-const PIXEL_SCALE = Float32Array.from({ length: 256 }, (_, v) => v / 255);
+export const PIXEL_SCALE = Float32Array.from({ length: 256 }, (_, v) => v / 255);
 
 // x is (B,PIXELS), y is (B); order[start..start+B) picks the examples.
 export function fillBatch(

@@ -4,6 +4,7 @@
 import { Model, MNIST_MODEL, type ModelShape } from '../nn/model.ts';
 import { Adam, KERAS_ADAM } from '../nn/optimizer.ts';
 import type { BackendInfo } from './record.ts';
+import type { Split } from './data.ts';
 import { StepProfile } from './profile.ts';
 
 export interface Engine {
@@ -12,6 +13,9 @@ export interface Engine {
   // One training step on x (B,784), y (B): zero grads, forward with dropout, backward, Adam.
   // Returns the batch's summed loss; `correct` then holds its hit count.
   trainStep(x: Float32Array, y: Uint8Array, B: number): number;
+  // Optional, for engines that fill the batch themselves (the threaded engine does it in parallel,
+  // straight from the bytes): trainStep on the examples order[start..start+B) of split.
+  trainBatch?(split: Split, order: Uint32Array, start: number, B: number): number;
   // Inference only (no dropout); same return convention.
   evalStep(x: Float32Array, y: Uint8Array, B: number): number;
   readonly correct: number;

@@ -66,10 +66,15 @@ export class Trainer {
     let step = 0;
     while (step < steps && !this.stopRequested) {
       const B = Math.min(batchSize, trainCount - step * batchSize);
-      const t0 = engine.profile ? performance.now() : 0;
-      fillBatchFast(x, y, this.train.images, this.train.labels, order, step * batchSize, B);
-      if (engine.profile) engine.profile.add('data', t0);
-      const batchLoss = engine.trainStep(x, y, B);
+      let batchLoss: number;
+      if (engine.trainBatch) {
+        batchLoss = engine.trainBatch(this.train, order, step * batchSize, B);
+      } else {
+        const t0 = engine.profile ? performance.now() : 0;
+        fillBatchFast(x, y, this.train.images, this.train.labels, order, step * batchSize, B);
+        if (engine.profile) engine.profile.add('data', t0);
+        batchLoss = engine.trainStep(x, y, B);
+      }
       if (!Number.isFinite(batchLoss) || !engine.gradsFinite) {
         const what = Number.isFinite(batchLoss) ? `the gradient of ${engine.nonFiniteGradient() ?? 'a parameter'} is not finite` : `the loss is ${batchLoss}`;
         throw new UserError(`training diverged at epoch ${epoch}, step ${step + 1}: ${what}; try a smaller --learning-rate`, EXIT.numerics);

@@ -36,6 +36,7 @@ export function sharedViews(buffer: SharedArrayBuffer | null, shape: ModelShape,
   const views: SharedViews = {
     params: f32(P), grads: f32(P), m: f32(P), v: f32(P),
     x: f32(maxBatch * IN), y: take((b, o, k) => new Uint8Array(b, o, k), maxBatch, 1),
+    pixels: take((b, o, k) => new Uint32Array(b, o, k), (maxBatch * IN) / 4, 4), // IN is a multiple of 4
     masks: f32(maxBatch * H),
     rowCount: i32(maxBatch), rowIndex: i32(maxBatch * IN), rowValue: take((b, o, k) => new Float64Array(b, o, k), maxBatch * IN, 8),
     partials: f32(threads * maxBatch * C),

@@ -27,6 +27,8 @@ import { barrier, BarrierBroken, CTL, COMMAND } from './barrier.ts';
 import { StepProfile } from './profile.ts';
 import type { BackendInfo } from './record.ts';
 import { UserError, EXIT } from './errors.ts';
+import type { Split } from './data.ts';
+import { fillBatch } from './batch.ts';
 
 export interface ThreadedOptions extends EngineOptions {
   threads: number;
@@ -60,6 +62,8 @@ function workerBundle(): Promise<string> {
   return workerCode;
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1; // pixel 4k is word k's low byte
+
 // How long a thread spins at a barrier before it sleeps (when every thread has a core).
 const SPIN_MICROS = 250;
 
@@ -71,6 +75,9 @@ export class ThreadedEngine implements Engine {
   private readonly slice: Slice;
   private readonly drawer: MaskDrawer;
   private broken = false;
+  private readonly x: Float32Array; private readonly y: Uint8Array; // for trainBatch's fallback
+  private imageWordsOf: Uint8Array | null = null;
+  private imageWords: Uint32Array = new Uint32Array(0);
 
   private constructor(
     readonly threads: number, private readonly all: Block[], private readonly views: SharedViews,
@@ -80,6 +87,8 @@ export class ThreadedEngine implements Engine {
     this.info = { name: 'cpu', mode: `float32 js, ${kernels} kernels`, threads };
     this.slice = new Slice(this.shape, maxBatch, 0, all, views, KERNELS[kernels], adam);
     this.drawer = new MaskDrawer(views.masks, this.shape, all, maxBatch);
+    this.x = new Float32Array(maxBatch * this.shape.inputs);
+    this.y = new Uint8Array(maxBatch);
     const rng = makeRng(seed, RNG_STREAM.dropout);
     [ctl[CTL.dropoutRng], ctl[CTL.dropoutRng + 1], ctl[CTL.dropoutRng + 2], ctl[CTL.dropoutRng + 3]] = [rng.a, rng.b, rng.c, rng.d];
     this.profile = profile ? new StepProfile() : null;
@@ -124,13 +133,45 @@ export class ThreadedEngine implements Engine {
   }
 
   trainStep(x: Float32Array, y: Uint8Array, B: number): number {
-    const { slice, profile, threads, ctl } = this;
-    let t0 = profile ? performance.now() : 0;
+    const t0 = this.profile ? performance.now() : 0;
     this.load(x, y, B, COMMAND.train);
+    return this.step(B, false, t0);
+  }
+
+  // The batch as its bytes: thread 0 copies them (a word at a time) and the labels into shared memory,
+  // and every thread scales and indexes its own rows (see Slice.gather), so the batch is never
+  // filled as floats on one thread. The same values as fillBatch followed by trainStep.
+  trainBatch(split: Split, order: Uint32Array, start: number, B: number): number {
+    const { images, labels } = split;
+    const IN = this.shape.inputs;
+    if (images.byteOffset % 4 !== 0 || !LITTLE_ENDIAN) {
+      fillBatch(this.x, this.y, images, labels, order, start, B);
+      return this.trainStep(this.x, this.y, B);
+    }
+    const t0 = this.profile ? performance.now() : 0;
+    if (this.imageWordsOf !== images) { // once per image set, not per batch
+      this.imageWords = new Uint32Array(images.buffer, images.byteOffset, images.length >> 2);
+      this.imageWordsOf = images;
+    }
+    const from = this.imageWords, to = this.views.pixels, y = this.views.y, W = IN >> 2;
+    for (let b = 0; b < B; b++) {
+      const example = order[start + b];
+      for (let q = 0, src = example * W, dst = b * W; q < W; q++) to[dst + q] = from[src + q];
+      y[b] = labels[example];
+    }
+    Atomics.store(this.ctl, CTL.fromBytes, 1);
+    this.command(B, COMMAND.train);
+    if (this.profile) this.profile.add('data', t0);
+    return this.step(B, true, this.profile ? performance.now() : 0);
+  }
+
+  // The rest of a training step, once the batch is in shared memory.
+  private step(B: number, fromBytes: boolean, t0: number): number {
+    const { slice, profile, threads, ctl } = this;
     if (threads === 1) this.drawer.draw(ctl, B);
     this.sync(); // start
     if (threads > 1) this.checkMask(B);
-    slice.gather(0, rowStart(B, 1, threads));
+    slice.gather(0, rowStart(B, 1, threads), fromBytes);
     this.sync();
     slice.forward(B, true);
     this.sync();
@@ -181,13 +222,18 @@ export class ThreadedEngine implements Engine {
   }
 
   private load(x: Float32Array, y: Uint8Array, B: number, command: number): void {
-    if (this.broken) throw new UserError('the worker threads have stopped', EXIT.backend);
-    if (B > this.maxBatch) throw new Error(`batch of ${B} exceeds ${this.maxBatch}`);
     const { inputs: IN } = this.shape;
     const { x: xs, y: ys } = this.views;
     if (x.length === xs.length) xs.set(x);
     else for (let i = 0; i < B * IN; i++) xs[i] = x[i];
     for (let b = 0; b < B; b++) ys[b] = y[b];
+    Atomics.store(this.ctl, CTL.fromBytes, 0);
+    this.command(B, command);
+  }
+
+  private command(B: number, command: number): void {
+    if (this.broken) throw new UserError('the worker threads have stopped', EXIT.backend);
+    if (B > this.maxBatch) throw new Error(`batch of ${B} exceeds ${this.maxBatch}`);
     Atomics.store(this.ctl, CTL.batch, B);
     Atomics.store(this.ctl, CTL.command, command);
   }

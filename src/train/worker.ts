@@ -21,7 +21,7 @@ function run(): void {
     if (command !== COMMAND.train && command !== COMMAND.eval) throw new Error(`unknown command ${command}`);
     const B = Atomics.load(ctl, CTL.batch);
     const training = command === COMMAND.train;
-    slice.gather(rowStart(B, t, threads), rowStart(B, t + 1, threads));
+    slice.gather(rowStart(B, t, threads), rowStart(B, t + 1, threads), Atomics.load(ctl, CTL.fromBytes) === 1);
     barrier(ctl, threads);
     slice.forward(B, training);
     barrier(ctl, threads);
