@@ -40,7 +40,7 @@ function run(command: string, argv: string[]): string {
 
 function ours(): Result {
   const json = join(mkdtempSync(join(tmpdir(), 'mnist-ts-peers-')), 'ours.json');
-  const argv = ['--max-semi-space-size=1', '--import', 'tsx', 'bench/run.ts', '--epochs', String(epochs), '--json', json]; // as npm run bench runs it
+  const argv = ['--max-semi-space-size=1', '--v8-pool-size=1', '--import', 'tsx', 'bench/run.ts', '--epochs', String(epochs), '--json', json]; // as npm run bench runs it
   if (limit) argv.push('--limit', limit);
   if (threads) argv.push('--threads', threads);
   run(process.execPath, argv);
