@@ -10,7 +10,6 @@ import { biasReluDropoutForward, reluDropoutBackward } from '../tensor/fused.ts'
 import { softmaxCrossEntropyForward, softmaxCrossEntropyBackward, type LossResult } from '../tensor/softmax_cross_entropy.ts';
 import { adamUpdate, adamUpdateFast, type AdamConfig } from '../tensor/adam.ts';
 import { type NonZeros, makeNonZeros, gatherRows, gatherRowsFromBytes, gatherCols } from '../tensor/nonzeros.ts';
-import { PIXEL_SCALE } from '../train/batch.ts';
 import type { ModelShape } from './model.ts';
 
 export type KernelSet = 'naive' | 'fast';
@@ -93,6 +92,7 @@ export class Slice {
   constructor(
     readonly shape: ModelShape, readonly maxBatch: number, readonly t: number, readonly all: Block[],
     readonly shared: SharedViews, readonly kernels: Kernels, readonly adam: AdamConfig,
+    readonly pixelScale: Float32Array, // pixelScale[v]: the value of a pixel byte v (batch.ts's PIXEL_SCALE)
   ) {
     const { inputs: IN, classes: C } = shape;
     const block = all[t];
@@ -124,9 +124,9 @@ export class Slice {
     if (!fromBytes) {
       if (this.kernels.sparse) gatherRows(nz, shared.x, b0, b1);
     } else if (this.kernels.sparse) {
-      gatherRowsFromBytes(nz, shared.pixels, PIXEL_SCALE, b0, b1);
+      gatherRowsFromBytes(nz, shared.pixels, this.pixelScale, b0, b1);
     } else {
-      const IN = this.shape.inputs, x = shared.x, words = shared.pixels;
+      const IN = this.shape.inputs, x = shared.x, words = shared.pixels, PIXEL_SCALE = this.pixelScale;
       for (let k = (b0 * IN) >> 2; k < (b1 * IN) >> 2; k++) {
         const w = words[k];
         x[4 * k] = PIXEL_SCALE[w & 255]; x[4 * k + 1] = PIXEL_SCALE[(w >>> 8) & 255];

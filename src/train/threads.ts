@@ -28,7 +28,7 @@ import { StepProfile } from './profile.ts';
 import type { BackendInfo } from './record.ts';
 import { UserError, EXIT } from './errors.ts';
 import type { Split } from './data.ts';
-import { fillBatch } from './batch.ts';
+import { fillBatch, PIXEL_SCALE } from './batch.ts';
 
 export interface ThreadedOptions extends EngineOptions {
   threads: number;
@@ -85,7 +85,7 @@ export class ThreadedEngine implements Engine {
     kernels: KernelSet, adam: AdamConfig, readonly maxBatch: number, seed: number, profile: boolean,
   ) {
     this.info = { name: 'cpu', mode: `float32 js, ${kernels} kernels`, threads };
-    this.slice = new Slice(this.shape, maxBatch, 0, all, views, KERNELS[kernels], adam);
+    this.slice = new Slice(this.shape, maxBatch, 0, all, views, KERNELS[kernels], adam, PIXEL_SCALE);
     this.drawer = new MaskDrawer(views.masks, this.shape, all, maxBatch);
     this.x = new Float32Array(maxBatch * this.shape.inputs);
     this.y = new Uint8Array(maxBatch);

@@ -4,13 +4,14 @@
 import { workerData, parentPort } from 'node:worker_threads';
 import { Slice, KERNELS, blocks } from '../nn/slice.ts';
 import { sharedViews, rowStart, MaskDrawer, type WorkerSetup } from './shared.ts';
+import { PIXEL_SCALE } from './batch.ts';
 import { barrier, breakBarrier, BarrierBroken, CTL, COMMAND } from './barrier.ts';
 
 const setup = workerData as WorkerSetup;
 const { shape, maxBatch, threads, t } = setup;
 const { views, ctl } = sharedViews(setup.buffer, shape, maxBatch, threads);
 const all = blocks(shape, threads);
-const slice = new Slice(shape, maxBatch, t, all, views, KERNELS[setup.kernels], setup.adam);
+const slice = new Slice(shape, maxBatch, t, all, views, KERNELS[setup.kernels], setup.adam, PIXEL_SCALE);
 const drawer = t === threads - 1 ? new MaskDrawer(views.masks, shape, all, maxBatch) : null;
 
 function run(): void {
