@@ -55,6 +55,9 @@ const bad: [string[], RegExp][] = [
   [['--limit', 'all'], /--limit expects a positive integer, got "all"/],
   [['--backend', 'CPU'], /--backend must be one of cpu, gpujs, got "CPU"/],
   [['--backend='], /--backend must be one of cpu, gpujs, got ""/],
+  [['--threads', '0'], /--threads expects a positive integer, got "0"/],
+  [['--threads', 'two'], /--threads expects a positive integer, got "two"/],
+  [['--kernels', 'turbo'], /--kernels must be one of naive, fast, got "turbo"/],
   [['--gpu-mode='], /--gpu-mode must be one of auto, webgpu, headlessgl, webasm, cpu, got ""/],
   [['--data='], /--data needs a non-empty value/],
   [['--save-model='], /--save-model needs a non-empty value/],
@@ -91,7 +94,7 @@ function usage(argv: string[], parse: (argv: string[]) => unknown = parseFlags):
 }
 
 // A valid value for each value flag, to build the repeated-flag cases.
-const SAMPLE: Record<string, string> = { N: '3', X: '0.01', NAME: 'cpu', MODE: 'webasm', DIR: '/d', FILE: 'f' };
+const SAMPLE: Record<string, string> = { N: '3', X: '0.01', NAME: 'cpu', MODE: 'webasm', SET: 'naive', DIR: '/d', FILE: 'f' };
 
 test('every flag: given twice, missing its value, or empty is a usage error; every value flag has a malformed case', () => {
   for (const [flag, spec] of Object.entries(FLAGS)) {
@@ -182,6 +185,12 @@ test('bench: --gpu-mode without --backend gpujs is a usage error, exit 2', () =>
   assert.is(r.stderr, 'bench: --gpu-mode applies to --backend gpujs only (see --help)\n');
 });
 
+test('bench: --threads or --kernels with --backend gpujs is a usage error, exit 2', () => {
+  const r = bench(['--data', dataDir(64, 20), '--backend', 'gpujs', '--threads', '2']);
+  assert.is(r.code, 2);
+  assert.is(r.stderr, 'bench: --threads and --kernels apply to --backend cpu only (see --help)\n');
+});
+
 test('bench: --help prints the flags and exits 0', () => {
   const r = bench(['--help']);
   assert.is(r.code, 0);
@@ -193,8 +202,8 @@ test('bench: a short run on a small folder prints the Keras log and writes the r
   const json = join(mkdtempSync(join(tmpdir(), 'mnist-ts-')), 'run.json');
   const r = bench(['--data', dir, '--epochs', '2', '--json', json]);
   assert.is(r.code, 0, r.stderr);
-  assert.match(r.stdout, /^Epoch 1\/2\n2\/2 \[==============================\] - \d+m?s \d+m?s\/step - loss: \d\.\d{4} - accuracy: \d\.\d{4}\nEpoch 2\/2\n/m);
-  assert.match(r.stdout, /^1\/1 - \d+s - loss: \d\.\d{4} - accuracy: \d\.\d{4} - \d+m?s\/epoch - \d+m?s\/step$/m);
+  assert.match(r.stdout, /^Epoch 1\/2\n2\/2 \[==============================\] - \d+[mu]?s \d+[mu]?s\/step - loss: \d\.\d{4} - accuracy: \d\.\d{4}\nEpoch 2\/2\n/m);
+  assert.match(r.stdout, /^1\/1 - \d+s - loss: \d\.\d{4} - accuracy: \d\.\d{4} - \d+[mu]?s\/epoch - \d+[mu]?s\/step$/m);
   const record = JSON.parse(readFileSync(json, 'utf8'));
   assert.is(record.schema, 1);
   assert.is(record.epochs.length, 2);

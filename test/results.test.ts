@@ -237,7 +237,7 @@ test('bench: --save stores the record under --results; without it the run points
   assert.is(saved.code, 0, saved.stderr);
   const files = readdirSync(dir);
   assert.is(files.length, 1);
-  assert.match(files[0], /^\d{4}-\d\d-\d\d-test-box-cpu-float32-js\.json$/);
+  assert.match(files[0], /^\d{4}-\d\d-\d\d-test-box-cpu-float32-js-fast-kernels\.json$/);
   assert.match(saved.stdout, new RegExp(`Saved: .*${files[0]}\\nCompare: \`npm run compare\``));
   const [{ record }] = loadResults(dir, (w) => assert.unreachable(w));
   assert.is(record.device, 'Test Box');

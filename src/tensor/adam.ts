@@ -27,3 +27,25 @@ export function adamUpdate(
   }
   return poison === 0;
 }
+
+// Fast twin of adamUpdate: the same arithmetic, with each value read once into a local and the
+// constants hoisted, so the loop is loads, a few multiply-adds, one square root and one division.
+export function adamUpdateFast(
+  params: Float32Array, m: Float32Array, v: Float32Array, grads: Float32Array,
+  config: AdamConfig, t: number, n: number,
+): boolean {
+  const { learningRate, beta1, beta2, epsilon } = config;
+  const lrT = learningRate * Math.sqrt(1 - Math.pow(beta2, t)) / (1 - Math.pow(beta1, t));
+  const c1 = 1 - beta1, c2 = 1 - beta2;
+  let poison = 0;
+  for (let i = 0; i < n; i++) {
+    const g = grads[i];
+    poison += g * 0;
+    const mi = beta1 * m[i] + c1 * g;
+    const vi = beta2 * v[i] + c2 * g * g;
+    m[i] = mi;
+    v[i] = vi;
+    params[i] -= lrT * mi / (Math.sqrt(vi) + epsilon);
+  }
+  return poison === 0;
+}

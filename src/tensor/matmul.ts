@@ -1,6 +1,8 @@
 // Dense-layer products: out = inp · weight, and the two products its backward needs.
 // Layout is row-major and Keras-shaped: inp is (B,IN), weight is (IN,OUT), out is (B,OUT).
 
+import type { NonZeros } from './nonzeros.ts';
+
 // Forward: out[b,o] = Σ_i inp[b,i] · weight[i,o].
 // Loop order b, i, o keeps the inner loop walking weight and out contiguously.
 export function matmulForward(
@@ -47,12 +49,174 @@ export function matmulBackward(
   }
 }
 
+// ---- Fast twins: the same sums in a different order, checked against the loops above in the tests. ----
+// Two ideas make them faster. Zero inputs are skipped, which is exact (they add nothing): after ReLU
+// and dropout about half the hidden values are zero, and 81% of MNIST pixels. And 8 outputs at a time
+// are summed in local variables, which the JIT keeps in registers, instead of in the output array.
+
+// Fast twin of matmulForward: for each row, 8 outputs at a time over the row's non-zero inputs.
+export function matmulForwardFast(
+  out: Float32Array, inp: Float32Array, weight: Float32Array,
+  B: number, IN: number, OUT: number,
+): void {
+  check('matmulForwardFast', out, B * OUT, inp, B * IN, weight, IN * OUT);
+  const OUT8 = OUT - (OUT % 8);
+  for (let b = 0; b < B; b++) {
+    const row = b * IN, ob = b * OUT;
+    for (let o = 0; o < OUT8; o += 8) {
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+      for (let i = 0; i < IN; i++) {
+        const a = inp[row + i];
+        if (a === 0) continue;
+        const w = i * OUT + o;
+        s0 += a * weight[w]; s1 += a * weight[w + 1]; s2 += a * weight[w + 2]; s3 += a * weight[w + 3];
+        s4 += a * weight[w + 4]; s5 += a * weight[w + 5]; s6 += a * weight[w + 6]; s7 += a * weight[w + 7];
+      }
+      out[ob + o] = s0; out[ob + o + 1] = s1; out[ob + o + 2] = s2; out[ob + o + 3] = s3;
+      out[ob + o + 4] = s4; out[ob + o + 5] = s5; out[ob + o + 6] = s6; out[ob + o + 7] = s7;
+    }
+    for (let o = OUT8; o < OUT; o++) {
+      let s = 0;
+      for (let i = 0; i < IN; i++) s += inp[row + i] * weight[i * OUT + o];
+      out[ob + o] = s;
+    }
+  }
+}
+
+// Fast twin of matmulBackward: dweight skips zero inputs, in the order that suits the layer's width;
+// dinp is the naive loop (its rows are short here: nothing measured faster).
+export function matmulBackwardFast(
+  dinp: Float32Array | null, dweight: Float32Array,
+  dout: Float32Array, inp: Float32Array, weight: Float32Array,
+  B: number, IN: number, OUT: number,
+): void {
+  check('matmulBackwardFast', dout, B * OUT, inp, B * IN, weight, IN * OUT);
+  if (OUT < 16) dweightByRows(dweight, dout, inp, B, IN, OUT);
+  else dweightBlocked(dweight, dout, inp, B, IN, OUT);
+  if (dinp === null) return;
+  for (let b = 0; b < B; b++) {
+    const ob = b * OUT;
+    for (let i = 0; i < IN; i++) {
+      const wi = i * OUT;
+      let sum = 0;
+      for (let o = 0; o < OUT; o++) sum += dout[ob + o] * weight[wi + o];
+      dinp[b * IN + i] += sum;
+    }
+  }
+}
+
+// Narrow layers (the 10 logits): the naive order, skipping zero inputs (about half the hidden values).
+function dweightByRows(dweight: Float32Array, dout: Float32Array, inp: Float32Array, B: number, IN: number, OUT: number): void {
+  for (let b = 0; b < B; b++) {
+    const ob = b * OUT;
+    for (let i = 0; i < IN; i++) {
+      const a = inp[b * IN + i];
+      if (a === 0) continue;
+      const wi = i * OUT;
+      for (let o = 0; o < OUT; o++) dweight[wi + o] += a * dout[ob + o];
+    }
+  }
+}
+
+// Wide layers: each weight row 8 columns at a time in registers, summing over the batch.
+function dweightBlocked(dweight: Float32Array, dout: Float32Array, inp: Float32Array, B: number, IN: number, OUT: number): void {
+  const OUT8 = OUT - (OUT % 8);
+  for (let i = 0; i < IN; i++) {
+    const wi = i * OUT;
+    for (let o = 0; o < OUT8; o += 8) {
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+      for (let b = 0; b < B; b++) {
+        const a = inp[b * IN + i];
+        if (a === 0) continue;
+        const d = b * OUT + o;
+        s0 += a * dout[d]; s1 += a * dout[d + 1]; s2 += a * dout[d + 2]; s3 += a * dout[d + 3];
+        s4 += a * dout[d + 4]; s5 += a * dout[d + 5]; s6 += a * dout[d + 6]; s7 += a * dout[d + 7];
+      }
+      dweight[wi + o] += s0; dweight[wi + o + 1] += s1; dweight[wi + o + 2] += s2; dweight[wi + o + 3] += s3;
+      dweight[wi + o + 4] += s4; dweight[wi + o + 5] += s5; dweight[wi + o + 6] += s6; dweight[wi + o + 7] += s7;
+    }
+    for (let o = OUT8; o < OUT; o++) {
+      let s = 0;
+      for (let b = 0; b < B; b++) s += inp[b * IN + i] * dout[b * OUT + o];
+      dweight[wi + o] += s;
+    }
+  }
+}
+
+// Sparse twin of matmulForward for the first layer: inp arrives as its non-zeros (see nonzeros.ts,
+// gathered once per step), so each output sums about 150 terms instead of 784.
+export function matmulForwardSparse(
+  out: Float32Array, nz: NonZeros, weight: Float32Array,
+  B: number, IN: number, OUT: number,
+): void {
+  checkNonZeros('matmulForwardSparse', nz, B, IN);
+  check('matmulForwardSparse', out, B * OUT, nz.rowIndex, B * IN, weight, IN * OUT);
+  const { rowCount, rowIndex, rowValue } = nz;
+  const OUT8 = OUT - (OUT % 8);
+  for (let b = 0; b < B; b++) {
+    const start = b * IN, end = start + rowCount[b], ob = b * OUT;
+    for (let o = 0; o < OUT8; o += 8) {
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+      for (let k = start; k < end; k++) {
+        const a = rowValue[k];
+        const w = rowIndex[k] * OUT + o;
+        s0 += a * weight[w]; s1 += a * weight[w + 1]; s2 += a * weight[w + 2]; s3 += a * weight[w + 3];
+        s4 += a * weight[w + 4]; s5 += a * weight[w + 5]; s6 += a * weight[w + 6]; s7 += a * weight[w + 7];
+      }
+      out[ob + o] = s0; out[ob + o + 1] = s1; out[ob + o + 2] = s2; out[ob + o + 3] = s3;
+      out[ob + o + 4] = s4; out[ob + o + 5] = s5; out[ob + o + 6] = s6; out[ob + o + 7] = s7;
+    }
+    for (let o = OUT8; o < OUT; o++) {
+      let s = 0;
+      for (let k = start; k < end; k++) s += rowValue[k] * weight[rowIndex[k] * OUT + o];
+      out[ob + o] = s;
+    }
+  }
+}
+
+// Sparse twin of matmulBackward(null, ...) for the first layer: dweight += inpᵀ · dout, with inp as its
+// non-zeros column by column, so each weight row sums only the examples whose pixel is lit.
+// No dinp: the first layer's input is the data.
+export function matmulBackwardSparse(
+  dweight: Float32Array, dout: Float32Array, nz: NonZeros,
+  B: number, IN: number, OUT: number,
+): void {
+  checkNonZeros('matmulBackwardSparse', nz, B, IN);
+  check('matmulBackwardSparse', dout, B * OUT, nz.colIndex, IN * B, dweight, IN * OUT);
+  const { colCount, colIndex, colValue, maxBatch } = nz;
+  const OUT8 = OUT - (OUT % 8);
+  for (let i = 0; i < IN; i++) {
+    const start = i * maxBatch, end = start + colCount[i], wi = i * OUT;
+    if (end === start) continue; // a pixel dark in the whole batch: its weight row gets no gradient
+    for (let o = 0; o < OUT8; o += 8) {
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+      for (let k = start; k < end; k++) {
+        const a = colValue[k];
+        const d = colIndex[k] * OUT + o;
+        s0 += a * dout[d]; s1 += a * dout[d + 1]; s2 += a * dout[d + 2]; s3 += a * dout[d + 3];
+        s4 += a * dout[d + 4]; s5 += a * dout[d + 5]; s6 += a * dout[d + 6]; s7 += a * dout[d + 7];
+      }
+      dweight[wi + o] += s0; dweight[wi + o + 1] += s1; dweight[wi + o + 2] += s2; dweight[wi + o + 3] += s3;
+      dweight[wi + o + 4] += s4; dweight[wi + o + 5] += s5; dweight[wi + o + 6] += s6; dweight[wi + o + 7] += s7;
+    }
+    for (let o = OUT8; o < OUT; o++) {
+      let s = 0;
+      for (let k = start; k < end; k++) s += colValue[k] * dout[colIndex[k] * OUT + o];
+      dweight[wi + o] += s;
+    }
+  }
+}
+
 // Buffers may be longer than needed (sized for the largest batch), never shorter.
 function check(
-  name: string, out: Float32Array, outLen: number, inp: Float32Array, inpLen: number,
+  name: string, out: Float32Array, outLen: number, inp: ArrayLike<number>, inpLen: number,
   weight: Float32Array, weightLen: number,
 ): void {
   if (out.length < outLen || inp.length < inpLen || weight.length !== weightLen) {
     throw new Error(`${name}: buffer sizes ${out.length}/${inp.length}/${weight.length} do not fit the shapes`);
   }
+}
+
+function checkNonZeros(name: string, nz: NonZeros, B: number, IN: number): void {
+  if (nz.N !== IN || B > nz.maxBatch) throw new Error(`${name}: non-zeros gathered for ${nz.maxBatch}x${nz.N}, not ${B}x${IN}`);
 }

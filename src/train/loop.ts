@@ -3,7 +3,7 @@
 
 import { type Rng, makeRng, shuffle } from '../tensor/rng.ts';
 import { RNG_STREAM } from '../nn/model.ts';
-import { fillBatch, PIXELS } from './batch.ts';
+import { fillBatch, fillBatchFast, PIXELS } from './batch.ts';
 import type { Split } from './data.ts';
 import type { Engine } from './engine.ts';
 import { UserError, EXIT } from './errors.ts';
@@ -75,8 +75,15 @@ export class Trainer {
     let step = 0;
     while (step < steps && !this.stopRequested) {
       const B = Math.min(batchSize, trainCount - step * batchSize);
-      fillBatch(x, y, this.train.images, this.train.labels, order, step * batchSize, B);
-      const pending = engine.trainStep(x, y, B);
+      let pending: number | Promise<number>;
+      if (engine.trainBatch) {
+        pending = engine.trainBatch(this.train, order, step * batchSize, B);
+      } else {
+        const t0 = engine.profile ? performance.now() : 0;
+        fillBatchFast(x, y, this.train.images, this.train.labels, order, step * batchSize, B);
+        if (engine.profile) engine.profile.add('data', t0);
+        pending = engine.trainStep(x, y, B);
+      }
       const batchLoss = typeof pending === 'number' ? pending : await pending;
       if (!Number.isFinite(batchLoss) || batchLoss / B > FLOAT32_LOSS_LIMIT || !engine.gradsFinite) {
         throw new UserError(`training diverged at epoch ${epoch}, step ${step + 1}: ${divergence(engine, batchLoss / B)}; ${this.hint}`, EXIT.numerics);

@@ -32,6 +32,7 @@ export interface RunRecord {
   reference?: ReferenceMark; // only in the records transcribed from the reference log
   interrupted?: boolean; // Ctrl-C: `epochs` holds the completed epochs; `test` is null unless it came during the evaluation
   partialEpoch?: PartialEpoch | null; // the epoch Ctrl-C cut short, if it had started
+  peakRssMB?: number; // the process's peak resident memory so far (worker threads included), in MiB
 }
 
 // Marks a record that was not measured here but transcribed from a published log.
@@ -86,6 +87,7 @@ export function makeRecord(
     device: options.device ?? deviceLabel(machine),
     interrupted: false,
     partialEpoch: null,
+    peakRssMB: round(process.resourceUsage().maxRSS / 1024, 1),
   };
 }
 

@@ -1,10 +1,12 @@
 // One benchmark run, start to finish: load, build, train with the Keras log, evaluate, summarise.
 
 import { accessSync, constants, statSync } from 'node:fs';
+import os from 'node:os';
 import { dirname, relative } from 'node:path';
 import { usageError, type Options } from './flags.ts';
 import { loadMnist, packageDataDir, type Mnist } from './data.ts';
 import { CpuEngine, type Engine } from './engine.ts';
+import { ThreadedEngine } from './threads.ts';
 import { Trainer, evaluate, type EpochStats } from './loop.ts';
 import { EpochProgress, evaluationLine, type Output } from './progress.ts';
 import { makeRecord, machineInfo, partialEpoch, type MachineInfo, type RunRecord } from './record.ts';
@@ -20,15 +22,19 @@ export interface RunResult {
   checksPassed: boolean;
 }
 
-// Picks the engine for --backend; later backends plug in here.
+// Picks the engine for --backend; later backends plug in here. On the CPU: the single-threaded
+// teaching model for --kernels naive --threads 1, else the threaded engine with the chosen twins.
 export async function makeEngine(options: Options): Promise<Engine> {
   if (options.backend === 'gpujs') {
+    if (options.threads !== null || options.kernels !== 'fast') throw usageError('--threads and --kernels apply to --backend cpu only');
     // Imported only here, so --backend cpu never loads gpu.js.
     const { GpuJsEngine } = await import('./gpujs_engine.ts');
     return GpuJsEngine.create(options);
   }
   if (options.gpuMode !== 'auto') throw usageError('--gpu-mode applies to --backend gpujs only');
-  return new CpuEngine(options);
+  const threads = options.threads ?? os.availableParallelism();
+  if (options.kernels === 'naive' && threads === 1) return new CpuEngine(options);
+  return ThreadedEngine.create({ ...options, threads });
 }
 
 // With an interrupt, Ctrl-C stops training at the next step boundary and the run keeps what it has.
@@ -72,6 +78,7 @@ async function train(
       break;
     }
     progress.finish(stats.seconds, stats.loss, stats.accuracy);
+    if (engine.profile) out.write(engine.profile.line() + '\n');
     epochs.push(stats);
   }
 

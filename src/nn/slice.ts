@@ -1,0 +1,184 @@
+// One thread's share of the network. The 128 hidden units are cut into T contiguous blocks, one per
+// thread; block t owns its columns of W1 and b1, its rows of W2, and (the last block) b2. Its
+// parameters are contiguous in the flat buffer, [W1_t (IN,Ht), b1_t (Ht), W2_t (Ht,C)] (+ b2), so
+// every kernel call is a plain call on views, and the thread runs Adam on its own range.
+// Each output is computed by exactly one thread in a fixed order, so a run repeats bit for bit.
+
+import { matmulForward, matmulBackward, matmulForwardFast, matmulBackwardFast, matmulForwardSparse, matmulBackwardSparse } from '../tensor/matmul.ts';
+import { biasBackward, biasForward } from '../tensor/bias.ts';
+import { biasReluDropoutForward, reluDropoutBackward } from '../tensor/fused.ts';
+import { softmaxCrossEntropyForward, softmaxCrossEntropyBackward, type LossResult } from '../tensor/softmax_cross_entropy.ts';
+import { adamUpdate, adamUpdateFast, type AdamConfig } from '../tensor/adam.ts';
+import { type NonZeros, makeNonZeros, gatherRows, gatherRowsFromBytes, gatherCols } from '../tensor/nonzeros.ts';
+import type { ModelShape } from './model.ts';
+
+export type KernelSet = 'naive' | 'fast';
+
+// The twins a run uses. Layer 1 takes both the dense batch and its gathered non-zeros; each set reads one.
+export interface Kernels {
+  name: KernelSet;
+  sparse: boolean; // whether the batch's non-zeros must be gathered
+  layer1Forward(out: Float32Array, x: Float32Array, nz: NonZeros, W: Float32Array, B: number, IN: number, OUT: number): void;
+  layer1Backward(dW: Float32Array, dout: Float32Array, x: Float32Array, nz: NonZeros, W: Float32Array, B: number, IN: number, OUT: number): void;
+  matmulForward: typeof matmulForward;
+  matmulBackward: typeof matmulBackward;
+  adamUpdate: typeof adamUpdate;
+}
+
+export const KERNELS: Record<KernelSet, Kernels> = {
+  naive: {
+    name: 'naive', sparse: false,
+    layer1Forward: (out, x, _nz, W, B, IN, OUT) => matmulForward(out, x, W, B, IN, OUT),
+    layer1Backward: (dW, dout, x, _nz, W, B, IN, OUT) => matmulBackward(null, dW, dout, x, W, B, IN, OUT),
+    matmulForward, matmulBackward, adamUpdate,
+  },
+  fast: {
+    name: 'fast', sparse: true,
+    layer1Forward: (out, _x, nz, W, B, IN, OUT) => matmulForwardSparse(out, nz, W, B, IN, OUT),
+    layer1Backward: (dW, dout, _x, nz, _W, B, IN, OUT) => matmulBackwardSparse(dW, dout, nz, B, IN, OUT),
+    matmulForward: matmulForwardFast, matmulBackward: matmulBackwardFast, adamUpdate: adamUpdateFast,
+  },
+};
+
+// Where block t's units and parameters sit. Blocks are multiples of 8 units where possible (the fast
+// kernels sum 8 outputs at a time).
+export interface Block {
+  h0: number; // first hidden unit
+  hidden: number; // Ht, units in this block
+  offset: number; // start of [W1_t, b1_t, W2_t] in the flat parameters
+  size: number; // their length, plus C for the last block's b2
+}
+
+export function blocks(shape: ModelShape, threads: number): Block[] {
+  const { inputs: IN, hidden: H, classes: C } = shape;
+  const groups = Math.ceil(H / 8);
+  const out: Block[] = [];
+  let offset = 0;
+  for (let t = 0; t < threads; t++) {
+    const h0 = Math.min(H, 8 * Math.floor((groups * t) / threads));
+    const h1 = t === threads - 1 ? H : Math.min(H, 8 * Math.floor((groups * (t + 1)) / threads));
+    const hidden = h1 - h0;
+    const size = IN * hidden + hidden + hidden * C + (t === threads - 1 ? C : 0);
+    out.push({ h0, hidden, offset, size });
+    offset += size;
+  }
+  return out;
+}
+
+// Views over memory shared by all threads (a SharedArrayBuffer in the threaded engine).
+export interface SharedViews {
+  params: Float32Array; grads: Float32Array; m: Float32Array; v: Float32Array; // flat, blocked layout
+  x: Float32Array; // (maxBatch, IN) the batch
+  y: Uint8Array; // (maxBatch)
+  pixels: Uint32Array; // (maxBatch, IN/4) or the batch as its bytes, four to a word (see ThreadedEngine.trainBatch)
+  masks: Float32Array; // (maxBatch, H) as T consecutive (maxBatch, Ht) blocks, drawn by thread 0
+  rowCount: Int32Array; rowIndex: Int32Array; rowValue: Float64Array; // the batch's non-zeros, by row
+  partials: Float32Array; // (T, maxBatch, C) each block's share of the logits
+}
+
+export class Slice {
+  readonly W1: Float32Array; readonly b1: Float32Array; readonly W2: Float32Array; readonly b2: Float32Array | null;
+  readonly dW1: Float32Array; readonly db1: Float32Array; readonly dW2: Float32Array; readonly db2: Float32Array | null;
+  readonly mask: Float32Array; // (maxBatch, Ht)
+  readonly partial: Float32Array; // (maxBatch, C) this block's Σ_h hidden·W2 (+ b2 for the last block)
+  readonly preact: Float32Array; readonly hidden: Float32Array; readonly dhidden: Float32Array; readonly dpreact: Float32Array; // (maxBatch, Ht)
+  readonly logits: Float32Array; readonly probs: Float32Array; readonly dlogits: Float32Array; // (maxBatch, C)
+  readonly nz: NonZeros;
+  readonly pBlock: Float32Array; readonly gBlock: Float32Array; readonly mBlock: Float32Array; readonly vBlock: Float32Array; // this block's range
+  readonly result: LossResult = { lossSum: 0, correct: 0 };
+  readonly Ht: number;
+  step = 0;
+
+  constructor(
+    readonly shape: ModelShape, readonly maxBatch: number, readonly t: number, readonly all: Block[],
+    readonly shared: SharedViews, readonly kernels: Kernels, readonly adam: AdamConfig,
+    readonly pixelScale: Float32Array, // pixelScale[v]: the value of a pixel byte v (batch.ts's PIXEL_SCALE)
+  ) {
+    const { inputs: IN, classes: C } = shape;
+    const block = all[t];
+    const Ht = (this.Ht = block.hidden);
+    const last = t === all.length - 1;
+    const views = (buf: Float32Array): Float32Array[] => {
+      let at = block.offset;
+      return [IN * Ht, Ht, Ht * C, last ? C : 0].map((n) => buf.subarray(at, (at += n)));
+    };
+    let b2: Float32Array, db2: Float32Array;
+    [this.W1, this.b1, this.W2, b2] = views(shared.params);
+    [this.dW1, this.db1, this.dW2, db2] = views(shared.grads);
+    this.b2 = last ? b2 : null;
+    this.db2 = last ? db2 : null;
+    this.mask = shared.masks.subarray(maxBatch * block.h0, maxBatch * (block.h0 + Ht));
+    this.partial = shared.partials.subarray(t * maxBatch * C, (t + 1) * maxBatch * C);
+    [this.preact, this.hidden, this.dhidden, this.dpreact] = [0, 0, 0, 0].map(() => new Float32Array(maxBatch * Ht));
+    [this.logits, this.probs, this.dlogits] = [0, 0, 0].map(() => new Float32Array(maxBatch * C));
+    this.nz = makeNonZeros(maxBatch, IN, shared);
+    [this.pBlock, this.gBlock, this.mBlock, this.vBlock] = [shared.params, shared.grads, shared.m, shared.v]
+      .map((buf) => buf.subarray(block.offset, block.offset + block.size));
+  }
+
+  // Rows [b0, b1) of the batch's non-zeros; threads gather disjoint ranges into the shared index.
+  // fromBytes: the batch came as pixel bytes (scaled here, as fillBatch scales them); the naive
+  // kernels then need the scaled rows in x, the sparse ones only the non-zeros.
+  gather(b0: number, b1: number, fromBytes = false): void {
+    const { nz, shared } = this;
+    if (!fromBytes) {
+      if (this.kernels.sparse) gatherRows(nz, shared.x, b0, b1);
+    } else if (this.kernels.sparse) {
+      gatherRowsFromBytes(nz, shared.pixels, this.pixelScale, b0, b1);
+    } else {
+      const IN = this.shape.inputs, x = shared.x, words = shared.pixels, PIXEL_SCALE = this.pixelScale;
+      for (let k = (b0 * IN) >> 2; k < (b1 * IN) >> 2; k++) {
+        const w = words[k];
+        x[4 * k] = PIXEL_SCALE[w & 255]; x[4 * k + 1] = PIXEL_SCALE[(w >>> 8) & 255];
+        x[4 * k + 2] = PIXEL_SCALE[(w >>> 16) & 255]; x[4 * k + 3] = PIXEL_SCALE[w >>> 24];
+      }
+    }
+  }
+
+  // Layer 1 for this block (bias, ReLU and dropout fused), then this block's share of the logits.
+  // When training, also indexes the batch by column for the backward pass.
+  forward(B: number, training: boolean): void {
+    const { shape: { inputs: IN, classes: C }, Ht, kernels } = this;
+    kernels.layer1Forward(this.preact, this.shared.x, this.nz, this.W1, B, IN, Ht);
+    biasReluDropoutForward(this.hidden, this.preact, this.b1, training ? this.mask : null, B, Ht);
+    kernels.matmulForward(this.partial, this.hidden, this.W2, B, Ht, C);
+    if (this.b2 !== null) biasForward(this.partial, this.b2, B, C);
+    if (training && kernels.sparse) gatherCols(this.nz, B);
+  }
+
+  // After every block's forward: logits = Σ_t partial_t (in block order, so every thread gets the same
+  // bits), then the loss. Every thread computes it; it is 320 exponentials, cheaper than waiting.
+  loss(B: number): number {
+    const { classes: C } = this.shape;
+    const { partials } = this.shared;
+    const stride = this.maxBatch * C;
+    const T = this.all.length;
+    for (let j = 0; j < B * C; j++) {
+      let s = partials[j];
+      for (let t = 1; t < T; t++) s = Math.fround(s + partials[t * stride + j]);
+      this.logits[j] = s;
+    }
+    softmaxCrossEntropyForward(this.probs, this.logits, this.shared.y, B, C, this.result);
+    return this.result.lossSum;
+  }
+
+  // Gradients of this block's parameters (zeroed first; the kernels accumulate).
+  backward(B: number): void {
+    const { shape: { inputs: IN, classes: C }, Ht, kernels, shared } = this;
+    this.gBlock.fill(0);
+    softmaxCrossEntropyBackward(this.dlogits, this.probs, shared.y, B, C);
+    if (this.db2 !== null) biasBackward(this.db2, this.dlogits, B, C);
+    this.dhidden.fill(0, 0, B * Ht);
+    kernels.matmulBackward(this.dhidden, this.dW2, this.dlogits, this.hidden, this.W2, B, Ht, C);
+    this.dpreact.fill(0, 0, B * Ht);
+    reluDropoutBackward(this.dpreact, this.dhidden, this.preact, this.mask, B * Ht);
+    biasBackward(this.db1, this.dpreact, B, Ht);
+    kernels.layer1Backward(this.dW1, this.dpreact, shared.x, this.nz, this.W1, B, IN, Ht);
+  }
+
+  // Adam over this block's own parameter range. Returns false if a gradient was not finite.
+  update(): boolean {
+    this.step++;
+    return this.kernels.adamUpdate(this.pBlock, this.mBlock, this.vBlock, this.gBlock, this.adam, this.step, this.pBlock.length);
+  }
+}

@@ -1,0 +1,80 @@
+// The non-zero entries of a (B,N) batch, gathered once per step so the layer-1 products can skip
+// the zeros (81% of MNIST pixels). Skipping is exact: a zero input adds nothing to any sum.
+// Rows (CSR) feed the forward product, columns (CSC) the weight gradient.
+
+export interface NonZeros {
+  readonly N: number; // columns (784 pixels)
+  readonly maxBatch: number;
+  readonly rowCount: Int32Array; // (maxBatch) non-zeros in row b
+  readonly rowIndex: Int32Array; // (maxBatch,N) row b's non-zero columns sit in [b*N, b*N + rowCount[b])
+  readonly rowValue: Float64Array; // (maxBatch,N) and their values
+  readonly colCount: Int32Array; // (N) non-zeros in column i
+  readonly colIndex: Int32Array; // (N,maxBatch) column i's non-zero rows sit in [i*maxBatch, i*maxBatch + colCount[i]), in row order
+  readonly colValue: Float64Array; // (N,maxBatch) and their values
+}
+
+// `rows` lets threads share one gathered row index (a view over shared memory) while each keeps its own columns.
+export function makeNonZeros(
+  maxBatch: number, N: number,
+  rows?: { rowCount: Int32Array; rowIndex: Int32Array; rowValue: Float64Array },
+): NonZeros {
+  return {
+    N, maxBatch,
+    rowCount: rows?.rowCount ?? new Int32Array(maxBatch),
+    rowIndex: rows?.rowIndex ?? new Int32Array(maxBatch * N),
+    rowValue: rows?.rowValue ?? new Float64Array(maxBatch * N),
+    colCount: new Int32Array(N),
+    colIndex: new Int32Array(N * maxBatch),
+    colValue: new Float64Array(N * maxBatch),
+  };
+}
+
+// Rows b0..b1-1 of inp (B,N). Rows are independent, so threads can gather disjoint row ranges.
+export function gatherRows(nz: NonZeros, inp: Float32Array, b0: number, b1: number): void {
+  const { N, rowCount, rowIndex, rowValue } = nz;
+  if (b1 > nz.maxBatch || inp.length < b1 * N) throw new Error('gatherRows: rows out of range');
+  for (let b = b0; b < b1; b++) {
+    const row = b * N;
+    let n = row;
+    for (let i = 0; i < N; i++) {
+      const v = inp[row + i];
+      if (v !== 0) { rowIndex[n] = i; rowValue[n] = v; n++; }
+    }
+    rowCount[b] = n - row;
+  }
+}
+
+// Fast twin of scaling rows b0..b1-1 of a byte batch (as fillBatch does) and then gatherRows: the
+// bytes come four to a 32-bit word (little-endian: pixel 4k is the low byte of word k), so a word of
+// four dark pixels, most of them, is skipped with one test. scale[v] is pixel v's value.
+export function gatherRowsFromBytes(nz: NonZeros, words: Uint32Array, scale: Float32Array, b0: number, b1: number): void {
+  const { N, rowCount, rowIndex, rowValue } = nz;
+  if (N % 4 !== 0 || b1 > nz.maxBatch || words.length < (b1 * N) >> 2) throw new Error('gatherRowsFromBytes: rows out of range');
+  for (let b = b0; b < b1; b++) {
+    const row = b * N, w0 = row >> 2;
+    let n = row;
+    for (let q = 0; q < N >> 2; q++) {
+      let w = words[w0 + q];
+      for (let i = 4 * q; w !== 0; i++, w >>>= 8) {
+        const v = w & 255;
+        if (v !== 0) { rowIndex[n] = i; rowValue[n] = scale[v]; n++; }
+      }
+    }
+    rowCount[b] = n - row;
+  }
+}
+
+// The same entries column by column, built from the rows (B of them) already gathered.
+export function gatherCols(nz: NonZeros, B: number): void {
+  const { N, maxBatch, rowCount, rowIndex, rowValue, colCount, colIndex, colValue } = nz;
+  colCount.fill(0);
+  for (let b = 0; b < B; b++) {
+    const row = b * N, end = row + rowCount[b];
+    for (let k = row; k < end; k++) {
+      const i = rowIndex[k];
+      const slot = i * maxBatch + colCount[i]++;
+      colIndex[slot] = b;
+      colValue[slot] = rowValue[k];
+    }
+  }
+}

@@ -1,0 +1,59 @@
+// The threads' meeting point: a control block of Int32s in shared memory and a barrier over it.
+// A thread arriving at the barrier spins for a while (the others are usually microseconds behind),
+// then sleeps in Atomics.wait until the last one arrives and bumps the generation with Atomics.notify.
+// No messages are sent per step.
+
+export const CTL = {
+  count: 0, // threads arrived at the current barrier
+  generation: 1, // bumped each time a barrier opens
+  command: 2, // what the next step is (COMMAND)
+  batch: 3, // B, rows in the batch
+  failed: 4, // 1 + index of a thread that threw, else 0
+  spinMicros: 5, // how long a thread spins before it sleeps (0 when there are more threads than cores)
+  finite: 8, // finite + t: 1 when thread t's gradients were all finite (16 threads at most)
+  dropoutRng: 24, // 4 words: the dropout generator's state, here so that any thread can draw a mask
+  rngSnapshot: 28, // 4 words: its state before the last mask drawn ahead
+  maskRows: 32, // rows of the mask drawn ahead for the next step (0: none)
+  fromBytes: 33, // 1 when this step's batch came as pixel bytes, 0 when as scaled floats in x
+  length: 40,
+} as const;
+
+export const COMMAND = { train: 1, eval: 2, exit: 3 } as const;
+
+export class BarrierBroken extends Error {}
+
+// How long a thread waits before it declares the others dead.
+const PATIENCE_MS = 120_000;
+
+export function barrier(ctl: Int32Array, threads: number): void {
+  if (threads === 1) return;
+  if (Atomics.load(ctl, CTL.failed) !== 0) throw new BarrierBroken(`thread ${Atomics.load(ctl, CTL.failed) - 1} failed`);
+  const generation = Atomics.load(ctl, CTL.generation);
+  if (Atomics.add(ctl, CTL.count, 1) === threads - 1) {
+    Atomics.store(ctl, CTL.count, 0);
+    Atomics.add(ctl, CTL.generation, 1);
+    Atomics.notify(ctl, CTL.generation);
+    return;
+  }
+  // Spin first: the others are usually a few microseconds behind, and waking from a sleep costs tens.
+  const until = performance.now() + Atomics.load(ctl, CTL.spinMicros) / 1000;
+  let spins = 0;
+  while (Atomics.load(ctl, CTL.generation) === generation) {
+    if ((++spins & 255) === 0 && performance.now() > until) break;
+  }
+  let waited = 0;
+  while (Atomics.load(ctl, CTL.generation) === generation) {
+    if (Atomics.wait(ctl, CTL.generation, generation, 1000) === 'timed-out' && (waited += 1000) >= PATIENCE_MS) {
+      throw new BarrierBroken(`no word from the other threads for ${PATIENCE_MS / 1000} s`);
+    }
+  }
+  const failed = Atomics.load(ctl, CTL.failed);
+  if (failed !== 0) throw new BarrierBroken(`thread ${failed - 1} failed`);
+}
+
+// Called by a thread that is going down: flag it and wake everyone, so nobody waits forever.
+export function breakBarrier(ctl: Int32Array, t: number): void {
+  Atomics.store(ctl, CTL.failed, t + 1);
+  Atomics.add(ctl, CTL.generation, 1);
+  Atomics.notify(ctl, CTL.generation);
+}

@@ -1,0 +1,286 @@
+// The threaded CPU engine: T threads (this one plus T-1 worker_threads) train one model in shared
+// memory. How the work is split (see also src/nn/slice.ts and the README):
+//   - the hidden layer's 128 units are cut into T contiguous blocks; thread t owns block t: its
+//     columns of W1 and b1, its rows of W2 (and the last block owns b2), all contiguous in the flat
+//     parameters, with their gradients and Adam moments;
+//   - per step, thread 0 copies the batch in; the dropout mask (drawn in the single-threaded model's
+//     order) was drawn ahead by the last worker while thread 0 filled the batch. Then every thread:
+//     gathers the non-zeros of its share of the batch rows | barrier | layer 1 for its units and its
+//     share of the logits | barrier | the loss (each thread sums the shares in block order, so all get
+//     the same bits), the backward pass for its block, Adam on its own parameters | barrier.
+// Every number is computed by one thread in a fixed order, so a run repeats bit for bit for a given
+// seed and thread count. Only the logits' sum over blocks depends on the thread count.
+
+import { Worker, MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import os from 'node:os';
+import { build } from 'esbuild';
+import { MNIST_MODEL, RNG_STREAM, type ModelShape } from '../nn/model.ts';
+import { KERAS_ADAM } from '../nn/optimizer.ts';
+import { Slice, KERNELS, blocks, type Block, type KernelSet, type SharedViews } from '../nn/slice.ts';
+import { sharedViews, rowStart, MaskDrawer, type WorkerSetup } from './shared.ts';
+import { glorotUniform } from '../tensor/init.ts';
+import { makeRng } from '../tensor/rng.ts';
+import type { AdamConfig } from '../tensor/adam.ts';
+import { type Engine, type EngineOptions, firstNonFinite } from './engine.ts';
+import { barrier, BarrierBroken, CTL, COMMAND } from './barrier.ts';
+import { StepProfile } from './profile.ts';
+import type { BackendInfo } from './record.ts';
+import { UserError, EXIT } from './errors.ts';
+import type { Split } from './data.ts';
+import { fillBatch, PIXEL_SCALE } from './batch.ts';
+
+export interface ThreadedOptions extends EngineOptions {
+  threads: number;
+  kernels: KernelSet;
+  profile?: boolean;
+}
+
+// Canonical [W1 (IN,H), b1 (H), W2 (H,C), b2 (C)] <-> the blocked layout, one block per thread.
+export function copyLayout(canonical: Float32Array, blocked: Float32Array, shape: ModelShape, all: Block[], toBlocked: boolean): void {
+  const { inputs: IN, hidden: H, classes: C } = shape;
+  const move = (c: number, k: number) => { if (toBlocked) blocked[k] = canonical[c]; else canonical[c] = blocked[k]; };
+  for (const { h0, hidden: Ht, offset } of all) {
+    for (let i = 0; i < IN; i++) for (let j = 0; j < Ht; j++) move(i * H + h0 + j, offset + i * Ht + j);
+    for (let j = 0; j < Ht; j++) move(IN * H + h0 + j, offset + IN * Ht + j);
+    for (let j = 0; j < Ht * C; j++) move(IN * H + H + h0 * C + j, offset + IN * Ht + Ht + j);
+  }
+  const last = all[all.length - 1];
+  for (let c = 0; c < C; c++) move(IN * H + H + H * C + c, last.offset + last.size - C + c);
+}
+
+// Worker threads get the worker's code as one plain-JavaScript bundle, made once per process. Node 20
+// does not hand tsx's TypeScript loader on to worker threads, and registering it again in each worker
+// costs about 30 MB; a bundle (esbuild, which tsx already uses) costs a few milliseconds. (esbuild's
+// buildSync would park a helper thread in this process for good, so it is the async build.)
+let workerCode: Promise<string> | null = null;
+function workerBundle(): Promise<string> {
+  workerCode ??= build({
+    entryPoints: [fileURLToPath(new URL('./worker.ts', import.meta.url))],
+    bundle: true, write: false, format: 'cjs', platform: 'node', target: 'node20', logLevel: 'silent',
+  }).then((result) => result.outputFiles[0].text);
+  return workerCode;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1; // pixel 4k is word k's low byte
+
+// How long a thread spins at a barrier before it sleeps (when every thread has a core).
+const SPIN_MICROS = 250;
+
+export class ThreadedEngine implements Engine {
+  readonly info: BackendInfo;
+  readonly shape = MNIST_MODEL;
+  readonly profile: StepProfile | null;
+  gradsFinite = true;
+  private readonly slice: Slice;
+  private readonly drawer: MaskDrawer;
+  private broken = false;
+  private readonly x: Float32Array; private readonly y: Uint8Array; // for trainBatch's fallback
+  private imageWordsOf: Uint8Array | null = null;
+  private imageWords: Uint32Array = new Uint32Array(0);
+
+  private constructor(
+    readonly threads: number, private readonly all: Block[], private readonly views: SharedViews,
+    private readonly ctl: Int32Array, private readonly workers: Worker[], private readonly ports: MessagePort[],
+    kernels: KernelSet, adam: AdamConfig, readonly maxBatch: number, seed: number, profile: boolean,
+  ) {
+    this.info = { name: 'cpu', mode: `float32 js, ${kernels} kernels`, threads };
+    this.slice = new Slice(this.shape, maxBatch, 0, all, views, KERNELS[kernels], adam, PIXEL_SCALE);
+    this.drawer = new MaskDrawer(views.masks, this.shape, all, maxBatch);
+    this.x = new Float32Array(maxBatch * this.shape.inputs);
+    this.y = new Uint8Array(maxBatch);
+    const rng = makeRng(seed, RNG_STREAM.dropout);
+    [ctl[CTL.dropoutRng], ctl[CTL.dropoutRng + 1], ctl[CTL.dropoutRng + 2], ctl[CTL.dropoutRng + 3]] = [rng.a, rng.b, rng.c, rng.d];
+    this.profile = profile ? new StepProfile() : null;
+  }
+
+  static async create(options: ThreadedOptions): Promise<ThreadedEngine> {
+    const shape = MNIST_MODEL;
+    const threads = Math.max(1, Math.min(options.threads, Math.ceil(shape.hidden / 8)));
+    const maxBatch = options.batchSize;
+    const adam = { ...KERAS_ADAM, learningRate: options.learningRate };
+    const all = blocks(shape, threads);
+    const buffer = new SharedArrayBuffer(sharedViews(null, shape, maxBatch, threads).bytes);
+    const { views, ctl } = sharedViews(buffer, shape, maxBatch, threads);
+    initParams(views.params, shape, all, options.seed);
+    // Spinning only pays while every thread has a core of its own; 250 us covers the usual waits
+    // (including thread 0 filling the next batch) without burning a time slice when they are long.
+    Atomics.store(ctl, CTL.spinMicros, threads <= os.availableParallelism() ? SPIN_MICROS : 0);
+    const workers: Worker[] = [];
+    const ports: MessagePort[] = [];
+    try {
+      const code = threads > 1 ? await workerBundle().catch((e: Error) => {
+        throw new UserError(`cannot bundle the worker threads' code (${e.message.split('\n')[0]}); --threads 1 needs none`, EXIT.backend);
+      }) : '';
+      for (let t = 1; t < threads; t++) {
+        const { port1, port2 } = new MessageChannel();
+        const setup: WorkerSetup = { buffer, shape, maxBatch, threads, t, kernels: options.kernels, adam, port: port2 };
+        workers.push(new Worker(code, { eval: true, execArgv: [], workerData: setup, transferList: [port2] }));
+        ports.push(port1);
+      }
+      await Promise.all(workers.map((w, i) => ready(w, i + 1)));
+    } catch (e) {
+      await Promise.all(workers.map((w) => w.terminate()));
+      throw e;
+    }
+    for (const w of workers) w.unref(); // a forgotten engine must not keep the process alive
+    for (const p of ports) p.unref();
+    return new ThreadedEngine(threads, all, views, ctl, workers, ports, options.kernels, adam, maxBatch, options.seed, options.profile ?? false);
+  }
+
+  get correct(): number {
+    return this.slice.result.correct;
+  }
+
+  trainStep(x: Float32Array, y: Uint8Array, B: number): number {
+    const t0 = this.profile ? performance.now() : 0;
+    this.load(x, y, B, COMMAND.train);
+    return this.step(B, false, t0);
+  }
+
+  // The batch as its bytes: thread 0 copies them (a word at a time) and the labels into shared memory,
+  // and every thread scales and indexes its own rows (see Slice.gather), so the batch is never
+  // filled as floats on one thread. The same values as fillBatch followed by trainStep.
+  trainBatch(split: Split, order: Uint32Array, start: number, B: number): number {
+    const { images, labels } = split;
+    const IN = this.shape.inputs;
+    if (images.byteOffset % 4 !== 0 || !LITTLE_ENDIAN) {
+      fillBatch(this.x, this.y, images, labels, order, start, B);
+      return this.trainStep(this.x, this.y, B);
+    }
+    const t0 = this.profile ? performance.now() : 0;
+    if (this.imageWordsOf !== images) { // once per image set, not per batch
+      this.imageWords = new Uint32Array(images.buffer, images.byteOffset, images.length >> 2);
+      this.imageWordsOf = images;
+    }
+    const from = this.imageWords, to = this.views.pixels, y = this.views.y, W = IN >> 2;
+    for (let b = 0; b < B; b++) {
+      const example = order[start + b];
+      for (let q = 0, src = example * W, dst = b * W; q < W; q++) to[dst + q] = from[src + q];
+      y[b] = labels[example];
+    }
+    Atomics.store(this.ctl, CTL.fromBytes, 1);
+    this.command(B, COMMAND.train);
+    if (this.profile) this.profile.add('data', t0);
+    return this.step(B, true, this.profile ? performance.now() : 0);
+  }
+
+  // The rest of a training step, once the batch is in shared memory.
+  private step(B: number, fromBytes: boolean, t0: number): number {
+    const { slice, profile, threads, ctl } = this;
+    if (threads === 1) this.drawer.draw(ctl, B);
+    this.sync(); // start
+    if (threads > 1) this.checkMask(B);
+    slice.gather(0, rowStart(B, 1, threads), fromBytes);
+    this.sync();
+    slice.forward(B, true);
+    this.sync();
+    if (profile) t0 = profile.add('forward', t0);
+    const lossSum = slice.loss(B);
+    if (profile) t0 = profile.add('loss', t0);
+    slice.backward(B);
+    if (profile) t0 = profile.add('backward', t0);
+    let finite = slice.update();
+    this.sync(); // end: every block's gradients and parameters are done
+    for (let t = 1; t < threads; t++) finite = finite && Atomics.load(ctl, CTL.finite + t) === 1;
+    this.gradsFinite = finite;
+    if (profile) { profile.add('optimizer', t0); profile.steps++; }
+    return lossSum;
+  }
+
+  evalStep(x: Float32Array, y: Uint8Array, B: number): number {
+    const { slice, threads } = this;
+    this.load(x, y, B, COMMAND.eval);
+    this.sync();
+    slice.gather(0, rowStart(B, 1, threads));
+    this.sync();
+    slice.forward(B, false);
+    this.sync();
+    return slice.loss(B);
+  }
+
+  nonFiniteGradient(): string | null {
+    const g = new Float32Array(this.views.grads.length);
+    copyLayout(g, this.views.grads, this.shape, this.all, false);
+    const { inputs: IN, hidden: H, classes: C } = this.shape;
+    return firstNonFinite({ W1: g.subarray(0, IN * H), b1: g.subarray(IN * H, IN * H + H), W2: g.subarray(IN * H + H, IN * H + H + H * C), b2: g.subarray(IN * H + H + H * C) });
+  }
+
+  readParams(): Float32Array {
+    const p = new Float32Array(this.views.params.length);
+    copyLayout(p, this.views.params, this.shape, this.all, false);
+    return p;
+  }
+
+  async close(): Promise<void> {
+    if (!this.broken && this.workers.length > 0) {
+      Atomics.store(this.ctl, CTL.command, COMMAND.exit);
+      try { barrier(this.ctl, this.threads); } catch { /* already broken: terminate below */ }
+    }
+    this.broken = true;
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+
+  private load(x: Float32Array, y: Uint8Array, B: number, command: number): void {
+    const { inputs: IN } = this.shape;
+    const { x: xs, y: ys } = this.views;
+    if (x.length === xs.length) xs.set(x);
+    else for (let i = 0; i < B * IN; i++) xs[i] = x[i];
+    for (let b = 0; b < B; b++) ys[b] = y[b];
+    Atomics.store(this.ctl, CTL.fromBytes, 0);
+    this.command(B, command);
+  }
+
+  private command(B: number, command: number): void {
+    if (this.broken) throw new UserError('the worker threads have stopped', EXIT.backend);
+    if (B > this.maxBatch) throw new Error(`batch of ${B} exceeds ${this.maxBatch}`);
+    Atomics.store(this.ctl, CTL.batch, B);
+    Atomics.store(this.ctl, CTL.command, command);
+  }
+
+  // With workers, the last one drew this step's mask ahead for as many rows as the step before had.
+  // If this step has another count (the first step, or after a short last batch), rewind the
+  // generator and draw it here: the draws stay in the single-threaded model's order either way.
+  // (Workers read the mask only after the next barrier.)
+  private checkMask(B: number): void {
+    const { ctl } = this;
+    const ahead = Atomics.load(ctl, CTL.maskRows);
+    if (ahead !== B) {
+      if (ahead !== 0) ctl.copyWithin(CTL.dropoutRng, CTL.rngSnapshot, CTL.rngSnapshot + 4);
+      this.drawer.draw(ctl, B);
+    }
+    Atomics.store(ctl, CTL.maskRows, 0);
+  }
+
+  // A barrier that turns a worker's failure into a one-line error naming its cause.
+  private sync(): void {
+    try {
+      barrier(this.ctl, this.threads);
+    } catch (e) {
+      if (!(e instanceof BarrierBroken)) throw e;
+      this.broken = true;
+      const failed = Atomics.load(this.ctl, CTL.failed) - 1;
+      const message = failed >= 1 ? receiveMessageOnPort(this.ports[failed - 1])?.message : undefined;
+      throw new UserError(`worker thread ${failed >= 1 ? failed : '?'} failed: ${message ?? e.message}`, EXIT.backend);
+    }
+  }
+}
+
+// Glorot init exactly as Model does it (same generator, same order), then into blocks.
+function initParams(params: Float32Array, shape: ModelShape, all: Block[], seed: number): void {
+  const { inputs: IN, hidden: H, classes: C } = shape;
+  const canonical = new Float32Array(params.length);
+  const rng = makeRng(seed, RNG_STREAM.init);
+  glorotUniform(canonical.subarray(0, IN * H), IN, H, rng);
+  glorotUniform(canonical.subarray(IN * H + H, IN * H + H + H * C), H, C, rng);
+  copyLayout(canonical, params, shape, all, true);
+}
+
+function ready(worker: Worker, t: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const fail = (why: string) => reject(new UserError(`worker thread ${t} did not start: ${why}`, EXIT.backend));
+    worker.once('message', (m) => (m === 'ready' ? resolve() : fail(String(m))));
+    worker.once('error', (e) => fail(e.message.split('\n')[0]));
+    worker.once('exit', (code) => fail(`exited with code ${code}`));
+  });
+}

@@ -1,0 +1,46 @@
+// A worker thread of the threaded engine (threads.ts): it rebuilds the views over the shared memory,
+// then runs its block of every step, meeting the other threads at the barriers.
+
+import { workerData, parentPort } from 'node:worker_threads';
+import { Slice, KERNELS, blocks } from '../nn/slice.ts';
+import { sharedViews, rowStart, MaskDrawer, type WorkerSetup } from './shared.ts';
+import { PIXEL_SCALE } from './batch.ts';
+import { barrier, breakBarrier, BarrierBroken, CTL, COMMAND } from './barrier.ts';
+
+const setup = workerData as WorkerSetup;
+const { shape, maxBatch, threads, t } = setup;
+const { views, ctl } = sharedViews(setup.buffer, shape, maxBatch, threads);
+const all = blocks(shape, threads);
+const slice = new Slice(shape, maxBatch, t, all, views, KERNELS[setup.kernels], setup.adam, PIXEL_SCALE);
+const drawer = t === threads - 1 ? new MaskDrawer(views.masks, shape, all, maxBatch) : null;
+
+function run(): void {
+  for (;;) {
+    barrier(ctl, threads); // start: thread 0 has loaded the batch and the command
+    const command = Atomics.load(ctl, CTL.command);
+    if (command === COMMAND.exit) return;
+    if (command !== COMMAND.train && command !== COMMAND.eval) throw new Error(`unknown command ${command}`);
+    const B = Atomics.load(ctl, CTL.batch);
+    const training = command === COMMAND.train;
+    slice.gather(rowStart(B, t, threads), rowStart(B, t + 1, threads), Atomics.load(ctl, CTL.fromBytes) === 1);
+    barrier(ctl, threads);
+    slice.forward(B, training);
+    barrier(ctl, threads);
+    if (!training) continue;
+    slice.loss(B);
+    slice.backward(B);
+    Atomics.store(ctl, CTL.finite + t, slice.update() ? 1 : 0);
+    barrier(ctl, threads); // end
+    drawer?.drawAhead(ctl, B); // the next step's mask, while thread 0 fills the next batch
+  }
+}
+
+parentPort!.postMessage('ready');
+try {
+  run();
+} catch (e) {
+  if (!(e instanceof BarrierBroken)) {
+    setup.port.postMessage((e as Error)?.message ?? String(e)); // before the flag, so thread 0 finds it
+    breakBarrier(ctl, t);
+  }
+}

@@ -1,0 +1,205 @@
+// The threaded engine: how it cuts the network into blocks, that it trains exactly like the teaching
+// model when given the same kernels, that a run repeats bit for bit, and that failures end cleanly.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ThreadedEngine, copyLayout } from '../src/train/threads.ts';
+import { CpuEngine, type Engine } from '../src/train/engine.ts';
+import { blocks } from '../src/nn/slice.ts';
+import { MNIST_MODEL } from '../src/nn/model.ts';
+import { makeEngine } from '../src/train/run.ts';
+import { parseFlags, DEFAULTS } from '../src/train/flags.ts';
+import { UserError } from '../src/train/errors.ts';
+import { CTL } from '../src/train/barrier.ts';
+import { loadMnist, packageDataDir } from '../src/train/data.ts';
+import { fillBatch, PIXELS } from '../src/train/batch.ts';
+import { identityOrder } from '../src/train/loop.ts';
+import { spawnSync } from 'node:child_process';
+import { dataDir } from './idx.ts';
+import { makeRng, shuffle } from '../src/tensor/rng.ts';
+
+const { inputs: IN, hidden: H, classes: C } = MNIST_MODEL;
+const P = IN * H + H + H * C + C;
+const mnist = loadMnist(packageDataDir());
+const BATCH = 32;
+
+// A fixed sequence of real batches (the last one short), the same for every engine.
+const BATCHES = (() => {
+  const order = identityOrder(2000);
+  shuffle(order, makeRng(3));
+  const sizes = [32, 32, 32, 32, 32, 32, 32, 32, 32, 17];
+  let at = 0;
+  return sizes.map((B) => {
+    const x = new Float32Array(BATCH * PIXELS), y = new Uint8Array(BATCH);
+    fillBatch(x, y, mnist.train.images, mnist.train.labels, order, at, B);
+    at += B;
+    return { x, y, B };
+  });
+})();
+
+// Trains through the batches `rounds` times; returns every step's loss and the final parameters.
+async function train(engine: Engine, rounds: number): Promise<{ losses: number[]; params: Float32Array; evalLoss: number }> {
+  const losses: number[] = [];
+  try {
+    for (let r = 0; r < rounds; r++) {
+      for (const { x, y, B } of BATCHES) {
+        losses.push(await engine.trainStep(x, y, B));
+        assert.ok(engine.gradsFinite);
+      }
+    }
+    const { x, y, B } = BATCHES[9];
+    return { losses, params: await engine.readParams(), evalLoss: await engine.evalStep(x, y, B) };
+  } finally {
+    await engine.close();
+  }
+}
+
+const options = { batchSize: BATCH, learningRate: 0.001, seed: 5 };
+const threaded = (threads: number, kernels: 'naive' | 'fast') => ThreadedEngine.create({ ...options, threads, kernels });
+const sameBits = (a: Float32Array, b: Float32Array) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+
+test('blocks: contiguous hidden units in multiples of 8, parameter ranges that tile the flat buffer', () => {
+  for (let T = 1; T <= 16; T++) {
+    const all = blocks(MNIST_MODEL, T);
+    assert.is(all.length, T);
+    let h = 0, offset = 0;
+    for (const b of all) {
+      assert.is(b.h0, h);
+      assert.is(b.offset, offset);
+      assert.ok(b.hidden > 0 && b.hidden % 8 === 0, `T=${T}: block of ${b.hidden}`);
+      h += b.hidden;
+      offset += b.size;
+    }
+    assert.is(h, H);
+    assert.is(offset, P);
+  }
+  assert.equal(blocks(MNIST_MODEL, 2).map((b) => b.hidden), [64, 64]);
+});
+
+test('copyLayout: canonical -> blocked -> canonical is the identity, and one block is the canonical layout', () => {
+  const canonical = Float32Array.from({ length: P }, (_, i) => i);
+  for (const T of [1, 2, 3, 5]) {
+    const all = blocks(MNIST_MODEL, T);
+    const blocked = new Float32Array(P), back = new Float32Array(P);
+    copyLayout(canonical, blocked, MNIST_MODEL, all, true);
+    copyLayout(back, blocked, MNIST_MODEL, all, false);
+    assert.ok(sameBits(back, canonical), `T=${T}`);
+    if (T === 1) assert.ok(sameBits(blocked, canonical));
+  }
+});
+
+test('with the naive kernels on one thread, the threaded engine trains bit for bit like the teaching model', async () => {
+  const reference = await train(new CpuEngine(options), 2);
+  const ours = await train(await threaded(1, 'naive'), 2);
+  assert.equal(ours.losses, reference.losses);
+  assert.ok(sameBits(ours.params, reference.params));
+  assert.is(ours.evalLoss, reference.evalLoss);
+});
+
+test('trainBatch (the batch as bytes, scaled by each thread) trains bit for bit like fillBatch + trainStep', async () => {
+  const order = identityOrder(2000);
+  shuffle(order, makeRng(3));
+  const x = new Float32Array(BATCH * PIXELS), y = new Uint8Array(BATCH);
+  for (const [threads, kernels] of [[1, 'fast'], [2, 'fast'], [2, 'naive']] as const) {
+    const a = await threaded(threads, kernels), b = await threaded(threads, kernels);
+    try {
+      let at = 0;
+      for (const B of [32, 32, 17, 32, 5, 32]) {
+        fillBatch(x, y, mnist.train.images, mnist.train.labels, order, at, B);
+        const la = a.trainStep(x, y, B);
+        const lb = b.trainBatch(mnist.train, order, at, B);
+        assert.is(lb, la, `${threads} threads, ${kernels}: step at ${at}`);
+        at += B;
+      }
+      assert.ok(sameBits(a.readParams(), b.readParams()));
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  }
+});
+
+test('two threads: two runs are bit-identical (fast kernels)', async () => {
+  const a = await train(await threaded(2, 'fast'), 2);
+  const b = await train(await threaded(2, 'fast'), 2);
+  assert.equal(a.losses, b.losses);
+  assert.ok(sameBits(a.params, b.params));
+});
+
+test('threads change only the logits\' summation order: 1, 2 and 3 threads stay close, and near the naive model', async () => {
+  const runs = [await train(await threaded(1, 'fast'), 2), await train(await threaded(2, 'fast'), 2), await train(await threaded(3, 'fast'), 2)];
+  const naive = await train(new CpuEngine(options), 2);
+  for (const run of [...runs, naive]) {
+    for (let i = 0; i < run.losses.length; i++) {
+      const rel = Math.abs(run.losses[i] - runs[0].losses[i]) / runs[0].losses[i];
+      assert.ok(rel < 1e-4, `step ${i}: loss ${run.losses[i]} vs ${runs[0].losses[i]}`);
+    }
+    let worst = 0;
+    for (let i = 0; i < P; i++) worst = Math.max(worst, Math.abs(run.params[i] - runs[0].params[i]));
+    assert.ok(worst < 1e-5, `parameters differ by ${worst}`);
+  }
+  assert.ok(runs[0].losses[19] < runs[0].losses[0] * 0.8, 'it learns');
+});
+
+test('a worker that throws ends the step with a one-line backend error, and close() does not hang', async () => {
+  const engine = await threaded(2, 'fast');
+  const internals = engine as unknown as { ctl: Int32Array; workers: { threadId: number }[] };
+  const { x, y, B } = BATCHES[0];
+  engine.trainStep(x, y, B);
+  Atomics.store(internals.ctl, CTL.command, 99); // a command no worker knows: it throws
+  const sync = () => (engine as unknown as { sync(): void }).sync();
+  try {
+    sync(); // the step starts; the worker reads the command and throws
+    sync(); // the next meeting point finds the failure (if the first did not already)
+    assert.unreachable('should have thrown');
+  } catch (e) {
+    assert.instance(e, UserError);
+    assert.is((e as UserError).exitCode, 4);
+    assert.match((e as Error).message, /^worker thread 1 failed: unknown command 99$/);
+  }
+  assert.throws(() => engine.trainStep(x, y, B), /worker threads have stopped/);
+  await engine.close();
+  assert.ok(internals.workers.every((w) => w.threadId === -1), 'workers terminated');
+});
+
+test('close() ends idle workers', async () => {
+  const engine = await threaded(3, 'fast');
+  await engine.close();
+  assert.ok((engine as unknown as { workers: { threadId: number }[] }).workers.every((w) => w.threadId === -1));
+});
+
+test('flags and makeEngine: --threads and --kernels pick the engine; the record names both', async () => {
+  assert.equal(parseFlags(['--threads', '2', '--kernels', 'naive', '--profile']), { ...DEFAULTS, threads: 2, kernels: 'naive', profile: true });
+  assert.throws(() => parseFlags(['--threads', '0']), /--threads expects a positive integer/);
+  assert.throws(() => parseFlags(['--kernels', 'turbo']), /--kernels must be one of naive, fast, got "turbo"/);
+  const cases: [Partial<typeof DEFAULTS>, string, number][] = [
+    [{ kernels: 'naive', threads: 1 }, 'float32 js', 1],
+    [{ kernels: 'fast', threads: 1 }, 'float32 js, fast kernels', 1],
+    [{ kernels: 'naive', threads: 2 }, 'float32 js, naive kernels', 2],
+    [{ kernels: 'fast', threads: 99 }, 'float32 js, fast kernels', 16], // at most one 8-unit block per thread
+  ];
+  for (const [flags, mode, threads] of cases) {
+    const engine = await makeEngine({ ...DEFAULTS, ...flags });
+    assert.equal([engine.info.mode, engine.info.threads], [mode, threads]);
+    await engine.close();
+  }
+});
+
+test('bench: a run that diverges on two threads exits 3 with one line, and the process ends', () => {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--data', dataDir(64, 8), '--threads', '2', '--learning-rate', '1e30'], { encoding: 'utf8', timeout: 60_000 });
+  assert.is(r.signal, null, 'killed by the timeout: the process hung');
+  assert.is(r.status, 3, r.stderr);
+  assert.match(r.stderr, /^bench: training diverged at epoch 1, step \d+: .*; try a --learning-rate below 1e\+30\n$/);
+});
+
+test('bench --profile prints the five phases after each epoch', () => {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--data', dataDir(64, 8), '--epochs', '2', '--threads', '2', '--profile'], { encoding: 'utf8', timeout: 60_000 });
+  assert.is(r.status, 0, r.stderr);
+  const lines = r.stdout.match(/^profile: .*$/gm) ?? [];
+  assert.is(lines.length, 2);
+  assert.match(lines[0] ?? "", /^profile: data \d+\.\d{3} \| forward \d+\.\d{3} \| loss \d+\.\d{3} \| backward \d+\.\d{3} \| optimizer \d+\.\d{3} \| total \d+\.\d{3} ms\/step over 2 steps$/);
+  assert.match(r.stdout, /backend: cpu \(float32 js, fast kernels, 2 threads\)/);
+  assert.match(r.stdout, /^Peak memory \(RSS\) on this machine: \d+ MB$/m);
+});
+
+test.run();
