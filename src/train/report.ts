@@ -54,8 +54,8 @@ export function summaryText(record: RunRecord): string {
   ];
   for (const ref of REFERENCES) lines.push(`Total training time on the ${ref.device}: ${sum(ref.epochSeconds)}s (5 epochs)`);
   lines.push(`Average training time per epoch on this machine: ${n > 0 ? seconds(perEpoch) : 'none (no epoch completed)'}`);
-  if (record.peakRssMB !== undefined) lines.push(`Peak memory (RSS) on this machine: ${Math.round(record.peakRssMB)} MB`);
   for (const ref of REFERENCES) lines.push(`Average training time per epoch on the ${ref.device}: ${(sum(ref.epochSeconds) / 5).toFixed(1)}s`);
+  if (record.peakRssMB !== undefined) lines.push(`Peak memory (RSS) on this machine: ${Math.round(record.peakRssMB)} MB`);
   if (n === 0) return lines.join('\n') + '\n';
   if (flags.batchSize === 32 && flags.limit === null) {
     for (const ref of REFERENCES) {
