@@ -173,7 +173,7 @@ test('flags and makeEngine: --threads and --kernels pick the engine; the record 
   assert.throws(() => parseFlags(['--threads', '0']), /--threads expects a positive integer/);
   assert.throws(() => parseFlags(['--kernels', 'turbo']), /--kernels must be one of naive, fast, got "turbo"/);
   const cases: [Partial<typeof DEFAULTS>, string, number][] = [
-    [{ kernels: 'naive', threads: 1 }, 'float32 js', 1],
+    [{ kernels: 'naive', threads: 1 }, 'float32 js, naive kernels', 1],
     [{ kernels: 'fast', threads: 1 }, 'float32 js, fast kernels', 1],
     [{ kernels: 'naive', threads: 2 }, 'float32 js, naive kernels', 2],
     [{ kernels: 'fast', threads: 99 }, 'float32 js, fast kernels', 16], // at most one 8-unit block per thread

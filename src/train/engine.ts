@@ -47,7 +47,7 @@ export function firstNonFinite(tensors: Record<string, Float32Array>): string | 
 }
 
 export class CpuEngine implements Engine {
-  readonly info: BackendInfo = { name: 'cpu', mode: 'float32 js', threads: 1 };
+  readonly info: BackendInfo = { name: 'cpu', mode: 'float32 js, naive kernels', threads: 1 };
   readonly shape = MNIST_MODEL;
   readonly model: Model;
   readonly optimizer: Adam;
