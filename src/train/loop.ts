@@ -43,6 +43,9 @@ export class Trainer {
   readonly y: Uint8Array; // (batchSize)
   readonly order: Uint32Array; // training example order, reshuffled every epoch
   private readonly shuffleRng: Rng;
+  // When the loop last gave the event loop a turn. Kept across epochs: epochs shorter than YIELD_MS
+  // (a small --data set) must not starve a Ctrl-C handler.
+  private lastYield = performance.now();
   stopRequested = false; // set from outside (e.g. a signal handler): the epoch ends at the next step boundary
   hint = 'try a smaller --learning-rate'; // ends the divergence message
 
@@ -68,7 +71,6 @@ export class Trainer {
     shuffle(order, this.shuffleRng);
     const steps = this.stepsPerEpoch;
     const start = performance.now();
-    let lastYield = start;
     let lossSum = 0;
     let correct = 0;
     let seen = 0;
@@ -94,9 +96,9 @@ export class Trainer {
       step++;
       onStep?.(step, lossSum / seen, correct / seen);
       const now = performance.now();
-      if (now - lastYield > YIELD_MS) {
+      if (now - this.lastYield > YIELD_MS) {
         await yieldToEventLoop();
-        lastYield = performance.now();
+        this.lastYield = performance.now();
       }
     }
     const seconds = (performance.now() - start) / 1000;
