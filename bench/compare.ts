@@ -5,7 +5,7 @@ import { writeFileSync, renameSync, unlinkSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { loadResults, writeReferenceRecords, RESULTS_DIR } from '../src/train/results.ts';
 import { compareRows, tableText, tableMarkdown, comparisonChart } from '../src/train/compare.ts';
-import { UserError, EXIT } from '../src/train/errors.ts';
+import { UserError, EXIT, runCommand } from '../src/train/errors.ts';
 
 interface CompareOptions {
   results: string;
@@ -96,11 +96,4 @@ function main(): number {
   return 0;
 }
 
-try {
-  process.exitCode = main();
-} catch (e) {
-  const message = e instanceof UserError ? e.message : `internal error: ${(e as Error).message ?? e}`;
-  process.stderr.write(`compare: ${message}\n`);
-  if (!(e instanceof UserError) && process.env.DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
-  process.exitCode = e instanceof UserError ? e.exitCode : 70;
-}
+await runCommand('compare', main);

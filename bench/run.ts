@@ -2,7 +2,7 @@
 
 import { parseFlags, helpText } from '../src/train/flags.ts';
 import { runBench } from '../src/train/run.ts';
-import { UserError } from '../src/train/errors.ts';
+import { runCommand } from '../src/train/errors.ts';
 import { Interrupt, EXIT_INTERRUPTED } from '../src/train/interrupt.ts';
 
 async function main(): Promise<number> {
@@ -16,12 +16,4 @@ async function main(): Promise<number> {
   return checksPassed ? 0 : 1;
 }
 
-try {
-  process.exitCode = await main();
-} catch (e) {
-  // Errors meant for the user are one line; anything else is a bug, still one line unless DEBUG is set.
-  const message = e instanceof UserError ? e.message : `internal error: ${(e as Error).message ?? e}`;
-  process.stderr.write(`bench: ${message}\n`);
-  if (!(e instanceof UserError) && process.env.DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
-  process.exitCode = e instanceof UserError ? e.exitCode : 70;
-}
+await runCommand('bench', main);
