@@ -159,6 +159,10 @@ test('summary: per-epoch ratios against the corrected reference averages (Pi 8.4
   assert.match(text, /This machine is 2\.00 times faster than the Raspberry Pi 5 per epoch\./);
   assert.match(text, /This machine is 3\.95 times faster than the Jetson Nano per epoch\./);
   assert.is(speedWords(10, 5), '2.00 times slower');
+  // A partial epoch (--limit, or a small --data set) compares per step: 8.4 s / 1875 = 4.48 ms a step.
+  const small = summaryText(record, 6400);
+  assert.not.match(small, /per epoch\./);
+  assert.match(small, /This machine is 2\.00 times faster than the Raspberry Pi 5 per step \(an epoch here is 6400 images, not 60000, so steps are compared\)\./);
 });
 
 // The command as a user runs it, in a child process.

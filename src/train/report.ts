@@ -41,7 +41,9 @@ function seconds(s: number): string {
   return s >= 10 ? `${s.toFixed(1)}s` : `${s.toFixed(2)}s`;
 }
 
-export function summaryText(record: RunRecord): string {
+// trainCount: the images an epoch trains on (60000 for the reference recipe; fewer with --limit or a
+// smaller --data set, and then epochs do not compare, steps do).
+export function summaryText(record: RunRecord, trainCount = 60000): string {
   const { machine, backend, flags } = record;
   const n = record.epochs.length;
   const total = record.totalSeconds;
@@ -57,7 +59,7 @@ export function summaryText(record: RunRecord): string {
   for (const ref of REFERENCES) lines.push(`Average training time per epoch on the ${ref.device}: ${(sum(ref.epochSeconds) / 5).toFixed(1)}s`);
   if (record.peakRssMB !== undefined) lines.push(`Peak memory (RSS) on this machine: ${Math.round(record.peakRssMB)} MB`);
   if (n === 0) return lines.join('\n') + '\n';
-  if (flags.batchSize === 32 && flags.limit === null) {
+  if (flags.batchSize === 32 && trainCount === 60000) {
     for (const ref of REFERENCES) {
       lines.push(`This machine is ${speedWords(perEpoch, sum(ref.epochSeconds) / 5)} than the ${ref.device} per epoch.`);
     }
@@ -65,7 +67,7 @@ export function summaryText(record: RunRecord): string {
     const ourStep = sum(record.epochs.map((e) => e.msPerStep)) / n;
     for (const ref of REFERENCES) {
       const theirStep = (sum(ref.epochSeconds) * 1000) / (5 * REFERENCE_STEPS);
-      lines.push(`This machine is ${speedWords(ourStep, theirStep)} than the ${ref.device} per step (--limit trains a partial epoch, so steps are compared).`);
+      lines.push(`This machine is ${speedWords(ourStep, theirStep)} than the ${ref.device} per step (an epoch here is ${trainCount} images, not 60000, so steps are compared).`);
     }
   } else {
     lines.push(`No speed ratio: --batch-size ${flags.batchSize} is not the reference's 32, so neither epochs nor steps compare.`);

@@ -93,7 +93,7 @@ async function train(
   const record = makeRecord(options, machine, backend, epochs, test);
   record.interrupted = interrupted;
   record.partialEpoch = partial && partialEpoch(partial, trainer.stepsPerEpoch);
-  out.write(summaryText(record));
+  out.write(summaryText(record, trainCount));
   const checks = accuracyChecks(record, trainCount);
   for (const c of checks) out.write(`Accuracy check: ${c.text}: ${c.ok ? 'ok' : 'FAILED'}\n`);
   await keepResults(options, record, engine, out);
