@@ -92,7 +92,7 @@ function main(): number {
     throw new UserError(`cannot write the chart (${(e as NodeJS.ErrnoException).code ?? 'error'}): ${out}`, EXIT.data);
   }
   const left = rows.length - plotted;
-  process.stdout.write(`\nchart: ${shown(out)} (${plotted} run${plotted === 1 ? '' : 's'}${left > 0 ? `; ${left} left out: --limit or batch size not 32` : ''})\n`);
+  process.stdout.write(`\nchart: ${shown(out)} (${plotted} run${plotted === 1 ? '' : 's'}${left > 0 ? `; ${left} left out: partial epochs or batch size not 32` : ''})\n`);
   return 0;
 }
 

@@ -27,6 +27,7 @@ const bad: [string[], RegExp][] = [
   [['--epochs', '0'], /--epochs expects a positive integer, got "0"/],
   [['--limit', '1.5'], /--limit expects a positive integer, got "1.5"/],
   [['--batch-size', '-3'], /--batch-size expects a positive integer/],
+  [['--batch-size', '60001'], /--batch-size expects at most 60000 \(the training set\), got 60001/],
   [['--learning-rate', 'fast'], /--learning-rate expects a positive number/],
   [['--learning-rate', '0'], /--learning-rate expects a positive number/],
   [['--seed', '-1'], /--seed expects an integer/],

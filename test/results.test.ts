@@ -70,11 +70,14 @@ test('results: corrupt and foreign JSON files are skipped with one line naming e
   writeFileSync(join(dir, 'no-epochs.json'), JSON.stringify({ ...noEpochs, epochs: [] }));
   const badSeconds = run('Bad Seconds', [5]);
   writeFileSync(join(dir, 'bad-seconds.json'), JSON.stringify({ ...badSeconds, epochs: [{ ...badSeconds.epochs[0], seconds: 'fast' }] }));
+  const { date: _date, ...noDate } = run('No Date', [5]);
+  writeFileSync(join(dir, 'no-date.json'), JSON.stringify(noDate));
+  writeFileSync(join(dir, 'number-date.json'), JSON.stringify({ ...run('Number Date', [5]), date: 5 }));
   writeFileSync(join(dir, 'comparison.svg'), '<svg/>'); // not a record: ignored silently
   const warnings: string[] = [];
   const loaded = loadResults(dir, (w) => warnings.push(w));
   assert.equal(loaded.map((x) => x.record.device), ['Good Box']);
-  assert.is(warnings.length, 6, warnings.join('\n'));
+  assert.is(warnings.length, 8, warnings.join('\n'));
   for (const w of warnings) assert.not.match(w, /\n/);
   const byFile = (name: string): string => warnings.find((w) => w.includes(join(dir, name))) ?? `no warning for ${name}`;
   assert.match(byFile('corrupt.json'), /^skipping .*corrupt\.json: not valid JSON$/);
@@ -83,6 +86,8 @@ test('results: corrupt and foreign JSON files are skipped with one line naming e
   assert.match(byFile('null.json'), /not a run record \(not a JSON object\)$/);
   assert.match(byFile('no-epochs.json'), /no epochs in the record$/);
   assert.match(byFile('bad-seconds.json'), /an epoch without finite "seconds"/);
+  assert.match(byFile('no-date.json'), /no "date"$/);
+  assert.match(byFile('number-date.json'), /no "date"$/);
 });
 
 test('save: an unwritable folder is a one-line error, not a hang (Node\'s recursive mkdir spins on these)', () => {
@@ -154,6 +159,14 @@ test('table: first epoch vs steady state, mean, ms/step, relative speed to the P
   assert.match(lines[6], /^Test Box +cpu \(float32 js, 1 thread\) +1, limited +2\.2 +- +22\.4 +2\.2 +0\.9770 +0\.20x \/step$/);
   assert.match(text, /42 s \/ 5 = 8\.4 s/);
   assert.match(tableMarkdown(rows), /^\| Raspberry Pi 5 \(reference\) \| tensorflow \(CPU\) \| 5 \| 10\.0 \| 8\.0 \| 4\.2 \| 42\.0 \| 0\.9776 \| 1\.00x \|$/m);
+  // A small --data set (no --limit) trains partial epochs too: the record's trainImages says so.
+  const small = run('Test Box', [0.2, 0.2]);
+  small.trainImages = 3200;
+  const [smallRow] = compareRows([{ file: 'small.json', record: small }]);
+  assert.is(smallRow.partial, true);
+  const full = run('Test Box', [2, 2]);
+  full.trainImages = 60000;
+  assert.is(compareRows([{ file: 'full.json', record: full }])[0].partial, false);
   // Without the Pi reference there is nothing to be relative to.
   const alone = compareRows([{ file: 'a.json', record: run('Test Box', [5, 5]) }]);
   assert.is(alone[0].speed, null);
@@ -220,7 +233,7 @@ test('compare: table, chart file, one warning line per bad file, exit 0', () => 
   assert.is(r.code, 0, r.stderr);
   assert.is(r.stderr, `compare: skipping ${join(dir, 'broken.json')}: not valid JSON\n`);
   assert.match(r.stdout, /^Raspberry Pi 5 \(reference\) .* 1\.00x$/m);
-  assert.match(r.stdout, /chart: .*comparison\.svg \(4 runs; 2 left out: --limit or batch size not 32\)/);
+  assert.match(r.stdout, /chart: .*comparison\.svg \(4 runs; 2 left out: partial epochs or batch size not 32\)/);
   assert.match(readFileSync(join(dir, 'comparison.svg'), 'utf8'), /^<svg /);
   const empty = command('bench/compare.ts', ['--results', tempDir()]);
   assert.is(empty.code, 1);
@@ -246,6 +259,10 @@ test('bench: --save stores the record under --results; without it the run points
   assert.is(early.code, 1);
   assert.is(early.stdout, '', 'fails before training');
   assert.is(early.stderr, `bench: cannot save the run record (ENOTDIR): ${join(dir, files[0], 'sub')}\n`);
+  const onFile = command('bench/run.ts', ['--data', data, '--epochs', '1', '--save', '--results', join(dir, files[0])]);
+  assert.is(onFile.code, 1);
+  assert.is(onFile.stdout, '', 'a file given as the results folder fails before training');
+  assert.is(onFile.stderr, `bench: cannot save the run record (ENOTDIR): ${join(dir, files[0])}\n`);
   const plain = command('bench/run.ts', ['--data', data, '--epochs', '1']);
   assert.is(plain.code, 0, plain.stderr);
   assert.match(plain.stdout, /npm run bench -- --save/);

@@ -22,10 +22,12 @@ export const COMMAND = { train: 1, eval: 2, exit: 3 } as const;
 
 export class BarrierBroken extends Error {}
 
-// How long a thread waits before it declares the others dead.
+// How long thread 0 waits before it declares a worker dead. Workers wait for thread 0 without limit:
+// thread 0 may legitimately pause for long (stdout blocked, a debugger), and a worker is ended by
+// close() or with the process anyway.
 const PATIENCE_MS = 120_000;
 
-export function barrier(ctl: Int32Array, threads: number): void {
+export function barrier(ctl: Int32Array, threads: number, patienceMs = PATIENCE_MS): void {
   if (threads === 1) return;
   if (Atomics.load(ctl, CTL.failed) !== 0) throw new BarrierBroken(`thread ${Atomics.load(ctl, CTL.failed) - 1} failed`);
   const generation = Atomics.load(ctl, CTL.generation);
@@ -43,8 +45,8 @@ export function barrier(ctl: Int32Array, threads: number): void {
   }
   let waited = 0;
   while (Atomics.load(ctl, CTL.generation) === generation) {
-    if (Atomics.wait(ctl, CTL.generation, generation, 1000) === 'timed-out' && (waited += 1000) >= PATIENCE_MS) {
-      throw new BarrierBroken(`no word from the other threads for ${PATIENCE_MS / 1000} s`);
+    if (Atomics.wait(ctl, CTL.generation, generation, 1000) === 'timed-out' && (waited += 1000) >= patienceMs) {
+      throw new BarrierBroken(`no word from the other threads for ${patienceMs / 1000} s`);
     }
   }
   const failed = Atomics.load(ctl, CTL.failed);

@@ -16,7 +16,7 @@ export interface CompareRow {
   date: string;
   epochs: number;
   seconds: number[]; // per epoch
-  partial: boolean; // --limit: epochs saw only part of the training set
+  partial: boolean; // --limit or a small --data set: epochs saw fewer than the 60000 images
   batchSize: number;
   firstSeconds: number;
   steadySeconds: number | null; // mean of epochs 2+, null with a single epoch
@@ -61,7 +61,8 @@ export function compareRows(loaded: LoadedRecord[]): CompareRow[] {
   const piEpoch = pi ? pi.totalSeconds / pi.epochs.length : null;
   return [...loaded].sort(order).map(({ file, record }) => {
     const seconds = record.epochs.map((e) => e.seconds);
-    const partial = record.flags.limit !== null && record.flags.limit !== undefined;
+    // Records before trainImages existed say it only through --limit.
+    const partial = record.trainImages !== undefined ? record.trainImages !== 60000 : record.flags.limit !== null && record.flags.limit !== undefined;
     const meanSeconds = mean(seconds);
     const msPerStep = mean(record.epochs.map((e) => e.msPerStep));
     let speed: number | null = null;
@@ -109,7 +110,7 @@ export function tableNotes(rows: CompareRow[]): string[] {
     'vs Pi 5: the Raspberry Pi 5 reference\'s mean seconds per epoch (42 s / 5 = 8.4 s) over this run\'s; above 1 is faster.',
     'Reference timings are the whole seconds and ms/step Keras printed in shared/reference-log.txt.',
   ];
-  if (rows.some((r) => r.speedBasis === 'step')) notes.push('/step: a --limit run trained partial epochs, so it is compared per step (8.4 s / 1875 steps = 4.48 ms).');
+  if (rows.some((r) => r.speedBasis === 'step')) notes.push('/step: a run whose epochs saw fewer than 60000 images (--limit, a small --data set) is compared per step (8.4 s / 1875 steps = 4.48 ms).');
   if (!rows.some((r) => r.reference && r.device === RASPBERRY_PI_5.device)) notes.push('No Raspberry Pi 5 reference record in the folder, so no speed ratios.');
   return notes;
 }

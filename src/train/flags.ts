@@ -41,7 +41,7 @@ type FlagSpec = FlagSpecOf<Options>;
 
 export const FLAGS: Record<string, FlagSpec> = {
   '--epochs': { key: 'epochs', value: 'N', help: 'epochs to train (default 5)', parse: positiveInt },
-  '--batch-size': { key: 'batchSize', value: 'N', help: 'examples per step (default 32: 1875 steps per epoch)', parse: positiveInt },
+  '--batch-size': { key: 'batchSize', value: 'N', help: 'examples per step, at most 60000 (default 32: 1875 steps per epoch)', parse: batchSize },
   '--learning-rate': { key: 'learningRate', value: 'X', help: 'Adam learning rate (default 0.001)', parse: positiveNumber },
   '--seed': { key: 'seed', value: 'N', help: 'seed for init, shuffling and dropout (default 1)', parse: seed },
   '--limit': { key: 'limit', value: 'N', help: 'train on the first N training images only (default: all 60000)', parse: positiveInt },
@@ -112,6 +112,15 @@ export function helpTable<O>(table: Record<string, FlagSpecOf<O>>, program: stri
 export function positiveInt(raw: string, flag: string): number {
   const n = Number(raw);
   if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < 1) throw usageError(`${flag} expects a positive integer, got "${raw}"`);
+  return n;
+}
+
+// A batch holds at most the whole training set; larger would only fail to allocate its buffers.
+export const MAX_BATCH = 60000;
+
+export function batchSize(raw: string, flag: string): number {
+  const n = positiveInt(raw, flag);
+  if (n > MAX_BATCH) throw usageError(`${flag} expects at most ${MAX_BATCH} (the training set), got ${n}`);
   return n;
 }
 

@@ -69,7 +69,7 @@ export function checkWebGpu(): ModeCheck & { setup?: WebGpuSetup } {
   try {
     answer = JSON.parse(r.stdout.trim().split('\n').pop() ?? '');
   } catch {
-    return { ok: false, why: `the WebGPU probe failed (${r.error?.message ?? firstLine(r.stderr) ?? `exit ${r.status}`})` };
+    return { ok: false, why: `the WebGPU probe failed (${r.error?.message ?? (firstLine(r.stderr) || `exit ${r.status}`)})` };
   }
   if (!answer.ok) {
     const dawnSays = /Warning: (.*)/.exec(r.stderr)?.[1];

@@ -32,6 +32,7 @@ export interface RunRecord {
   reference?: ReferenceMark; // only in the records transcribed from the reference log
   interrupted?: boolean; // Ctrl-C: `epochs` holds the completed epochs; `test` is null unless it came during the evaluation
   partialEpoch?: PartialEpoch | null; // the epoch Ctrl-C cut short, if it had started
+  trainImages?: number; // images an epoch trained on: 60000 for the reference recipe, fewer with --limit or a small --data set
   peakRssMB?: number; // the process's peak resident memory so far (worker threads included), in MiB
 }
 

@@ -1,7 +1,7 @@
 // The results folder: `--save` stores run records here, `npm run compare` reads them all back.
 // Two records transcribed from the reference log (Raspberry Pi 5, Jetson Nano) live here too.
 
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, linkSync, unlinkSync, renameSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, linkSync, unlinkSync, renameSync } from 'node:fs';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunRecord } from './record.ts';
@@ -34,7 +34,7 @@ export function saveRecord(dir: string, record: RunRecord, name = recordFileName
   const temp = join(dir, `.${name}.${process.pid}.tmp`);
   try {
     makeDir(dir);
-    writeFileSync(temp, JSON.stringify(record, null, 2) + '\n');
+    writeFileSync(temp, JSON.stringify(record, null, 2) + '\n', { flush: true }); // on disk before it gets a name
     for (let n = 1; ; n++) {
       const path = join(dir, n === 1 ? name : name.replace(/\.json$/, `-${n}.json`));
       try {
@@ -73,6 +73,7 @@ function makeDir(dir: string): void {
 export function prepareResultsDir(dir: string): void {
   try {
     makeDir(dir);
+    if (!statSync(dir).isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' });
     accessSync(dir, constants.W_OK);
   } catch (e) {
     throw new UserError(`cannot save the run record (${(e as NodeJS.ErrnoException).code ?? 'error'}): ${dir}`, EXIT.data);
@@ -98,6 +99,9 @@ export function recordProblem(value: unknown): string | null {
   if (typeof r.totalSeconds !== 'number' || !Number.isFinite(r.totalSeconds)) return 'no "totalSeconds"';
   if (r.test !== null && (typeof r.test !== 'object' || typeof r.test.accuracy !== 'number')) return 'a "test" without "accuracy"';
   if (r.device !== undefined && typeof r.device !== 'string') return '"device" is not a string';
+  if (typeof r.date !== 'string') return 'no "date"';
+  if (typeof r.backend.threads !== 'number') return 'not a run record (no "backend.threads")';
+  if (r.test !== null && !Number.isFinite(r.test.accuracy)) return 'a "test" accuracy that is not a number';
   return null;
 }
 

@@ -38,6 +38,9 @@ export async function makeEngine(options: Options): Promise<Engine> {
 }
 
 // With an interrupt, Ctrl-C stops training at the next step boundary and the run keeps what it has.
+// The handler stays installed when the run returns (a later press exits at once, an echo of the
+// first is ignored): the caller uninstalls it, or, like the bench command, exits with it in place,
+// since without a handler an echo arriving during shutdown would kill the process by the signal.
 export async function runBench(options: Options, out: Output, interrupt: Interrupt | null = null): Promise<RunResult> {
   checkOutputPaths(options); // before any work: never train for minutes and then fail to keep the result
   if (options.save) prepareResultsDir(options.results ?? RESULTS_DIR);
@@ -50,7 +53,7 @@ export async function runBench(options: Options, out: Output, interrupt: Interru
     return await train(options, out, engine, data, trainCount, machine, interrupt);
   } finally {
     await engine.close();
-    interrupt?.uninstall();
+    if (interrupt) interrupt.onFirst = null;
   }
 }
 
@@ -92,6 +95,7 @@ async function train(
 
   const record = makeRecord(options, machine, backend, epochs, test);
   record.interrupted = interrupted;
+  record.trainImages = trainCount;
   record.partialEpoch = partial && partialEpoch(partial, trainer.stepsPerEpoch);
   out.write(summaryText(record, trainCount));
   const checks = accuracyChecks(record, trainCount);
@@ -106,6 +110,8 @@ function saveLines(options: Options, record: RunRecord): string {
     return '\nShare this run: `npm run bench -- --save` stores its record under results/ (add --device "NAME" to name the machine),\n'
       + 'and `npm run compare` shows every saved run next to the Pi 5 and the Jetson (table and results/comparison.svg).\n';
   }
+  // A run stopped before its first epoch ended has nothing to compare; npm run compare would skip it.
+  if (record.epochs.length === 0) return '\nNot saved: no epoch completed, so there is nothing to compare.\n';
   const path = saveRecord(options.results ?? RESULTS_DIR, record);
   return `\nSaved: ${displayPath(path)}\nCompare: \`npm run compare\` (table, and the chart results/comparison.svg)\n`;
 }

@@ -16,7 +16,7 @@ const drawer = t === threads - 1 ? new MaskDrawer(views.masks, shape, all, maxBa
 
 function run(): void {
   for (;;) {
-    barrier(ctl, threads); // start: thread 0 has loaded the batch and the command
+    barrier(ctl, threads, Infinity); // start: thread 0 has loaded the batch and the command
     const command = Atomics.load(ctl, CTL.command);
     if (command === COMMAND.exit) return;
     if (command !== COMMAND.train && command !== COMMAND.eval) throw new Error(`unknown command ${command}`);
@@ -39,7 +39,9 @@ parentPort!.postMessage('ready');
 try {
   run();
 } catch (e) {
-  if (!(e instanceof BarrierBroken)) {
+  // A broken barrier flagged by another thread needs no word from us; anything else (our own error,
+  // or our patience running out mid-step) is flagged, so thread 0 reports it at once.
+  if (!(e instanceof BarrierBroken) || Atomics.load(ctl, CTL.failed) === 0) {
     setup.port.postMessage((e as Error)?.message ?? String(e)); // before the flag, so thread 0 finds it
     breakBarrier(ctl, t);
   }
