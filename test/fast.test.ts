@@ -8,7 +8,7 @@ import { matmulForward, matmulBackward, matmulForwardFast, matmulBackwardFast, m
 import { biasForward } from '../src/tensor/bias.ts';
 import { reluForward, reluBackward } from '../src/tensor/relu.ts';
 import { dropoutForward, dropoutBackward } from '../src/tensor/dropout.ts';
-import { biasReluDropoutForward, reluDropoutBackward } from '../src/tensor/fused.ts';
+import { biasReluDropoutForward, reluDropoutBackward, sparseBackwardAdam } from '../src/tensor/fused.ts';
 import { adamUpdate, adamUpdateFast } from '../src/tensor/adam.ts';
 import { makeNonZeros, gatherRows, gatherRowsFromBytes, gatherCols } from '../src/tensor/nonzeros.ts';
 import { makeRng, nextFloat, fillUniform, type Rng } from '../src/tensor/rng.ts';
@@ -161,6 +161,46 @@ test('fused bias+ReLU+dropout forward and its backward equal the naive chain bit
   reluBackward(dpreN, dhid, preN, n);
   reluDropoutBackward(dpreF, dout, preF, mask, n);
   assert.equal([...dpreF], [...dpreN]);
+});
+
+test('fused layer-1 gradient + Adam equals its chain: bit for bit the fast kernels, 1e-5 the naive ones', () => {
+  const rng = makeRng(44);
+  const B = 7, IN = 12, OUT = 11, n = IN * OUT; // OUT not a multiple of 8: the tail loop too
+  const never = 4, sometimes = 9; // pixel 4 is never lit; pixel 9 only in odd steps
+  const W0 = randomF32(n, rng);
+  const [Wc, mc, vc, dWc] = [W0.slice(), new Float32Array(n), new Float32Array(n), new Float32Array(n)]; // fast chain
+  const [Wn, mn, vn, dWn] = [W0.slice(), new Float32Array(n), new Float32Array(n), new Float32Array(n)]; // naive chain
+  const [Wf, mf, vf, dWf] = [W0.slice(), new Float32Array(n), new Float32Array(n), new Float32Array(n)]; // fused
+  const lit = new Uint8Array(IN), nz = makeNonZeros(B, IN);
+  for (let t = 1; t <= 6; t++) {
+    const x = sprinkleZeros(randomF32(B * IN, rng, 0, 1), 0.6, rng);
+    for (let b = 0; b < B; b++) {
+      x[b * IN + never] = 0;
+      if (t % 2 === 0) x[b * IN + sometimes] = 0;
+    }
+    const dout = randomF32(B * OUT, rng, -0.1, 0.1);
+    gatherRows(nz, x, 0, B);
+    gatherCols(nz, B);
+    dWc.fill(0);
+    matmulBackwardSparse(dWc, dout, nz, B, IN, OUT);
+    assert.ok(adamUpdateFast(Wc, mc, vc, dWc, KERAS_ADAM, t, n));
+    dWn.fill(0);
+    matmulBackward(null, dWn, dout, x, Wn, B, IN, OUT);
+    assert.ok(adamUpdate(Wn, mn, vn, dWn, KERAS_ADAM, t, n));
+    assert.ok(sparseBackwardAdam(Wf, mf, vf, dWf, dout, nz, lit, KERAS_ADAM, t, B, IN, OUT));
+    for (const [name, fused, chain] of [['W', Wf, Wc], ['m', mf, mc], ['v', vf, vc], ['dW', dWf, dWc]] as const) {
+      assert.equal([...fused], [...chain], `${name}, step ${t}`);
+    }
+    assertClose(Wf, Wn, F32, 'W against the naive chain');
+  }
+  assert.is(lit[never], 0);
+  assert.is(lit[sometimes], 1);
+  for (let o = 0; o < OUT; o++) assert.is(Wf[never * OUT + o], W0[never * OUT + o]); // skipped, and rightly: unchanged
+  for (const bad of [NaN, Infinity, -Infinity]) {
+    const dout = new Float32Array(B * OUT);
+    dout[3] = bad;
+    assert.is(sparseBackwardAdam(Wf.slice(), mf.slice(), vf.slice(), dWf, dout, nz, lit, KERAS_ADAM, 7, B, IN, OUT), false, String(bad));
+  }
 });
 
 test('fillUniform draws exactly what nextFloat draws, and leaves the generator in the same state', () => {

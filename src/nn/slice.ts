@@ -6,7 +6,7 @@
 
 import { matmulForward, matmulBackward, matmulForwardFast, matmulBackwardFast, matmulForwardSparse, matmulBackwardSparse } from '../tensor/matmul.ts';
 import { biasBackward, biasForward } from '../tensor/bias.ts';
-import { biasReluDropoutForward, reluDropoutBackward } from '../tensor/fused.ts';
+import { biasReluDropoutForward, reluDropoutBackward, sparseBackwardAdam } from '../tensor/fused.ts';
 import { softmaxCrossEntropyForward, softmaxCrossEntropyBackward, type LossResult } from '../tensor/softmax_cross_entropy.ts';
 import { adamUpdate, adamUpdateFast, type AdamConfig } from '../tensor/adam.ts';
 import { type NonZeros, makeNonZeros, gatherRows, gatherRowsFromBytes, gatherCols } from '../tensor/nonzeros.ts';
@@ -23,6 +23,8 @@ export interface Kernels {
   matmulForward: typeof matmulForward;
   matmulBackward: typeof matmulBackward;
   adamUpdate: typeof adamUpdate;
+  // Layer 1's weight gradient fused with its Adam step (then layer1Backward is not called), or null.
+  layer1BackwardAdam: typeof sparseBackwardAdam | null;
 }
 
 export const KERNELS: Record<KernelSet, Kernels> = {
@@ -30,13 +32,14 @@ export const KERNELS: Record<KernelSet, Kernels> = {
     name: 'naive', sparse: false,
     layer1Forward: (out, x, _nz, W, B, IN, OUT) => matmulForward(out, x, W, B, IN, OUT),
     layer1Backward: (dW, dout, x, _nz, W, B, IN, OUT) => matmulBackward(null, dW, dout, x, W, B, IN, OUT),
-    matmulForward, matmulBackward, adamUpdate,
+    matmulForward, matmulBackward, adamUpdate, layer1BackwardAdam: null,
   },
   fast: {
     name: 'fast', sparse: true,
     layer1Forward: (out, _x, nz, W, B, IN, OUT) => matmulForwardSparse(out, nz, W, B, IN, OUT),
     layer1Backward: (dW, dout, _x, nz, _W, B, IN, OUT) => matmulBackwardSparse(dW, dout, nz, B, IN, OUT),
     matmulForward: matmulForwardFast, matmulBackward: matmulBackwardFast, adamUpdate: adamUpdateFast,
+    layer1BackwardAdam: sparseBackwardAdam,
   },
 };
 
@@ -85,6 +88,10 @@ export class Slice {
   readonly logits: Float32Array; readonly probs: Float32Array; readonly dlogits: Float32Array; // (maxBatch, C)
   readonly nz: NonZeros;
   readonly pBlock: Float32Array; readonly gBlock: Float32Array; readonly mBlock: Float32Array; readonly vBlock: Float32Array; // this block's range
+  readonly pRest: Float32Array; readonly gRest: Float32Array; readonly mRest: Float32Array; readonly vRest: Float32Array; // the same, past W1_t
+  readonly mW1: Float32Array; readonly vW1: Float32Array; // W1_t's moments
+  readonly lit: Uint8Array; // (IN) whether pixel i has been lit in a training batch (sparseBackwardAdam)
+  private batch = 0; // rows of the step under way, from backward() to update()
   readonly result: LossResult = { lossSum: 0, correct: 0 };
   readonly Ht: number;
   step = 0;
@@ -114,6 +121,9 @@ export class Slice {
     this.nz = makeNonZeros(maxBatch, IN, shared);
     [this.pBlock, this.gBlock, this.mBlock, this.vBlock] = [shared.params, shared.grads, shared.m, shared.v]
       .map((buf) => buf.subarray(block.offset, block.offset + block.size));
+    [this.pRest, this.gRest, this.mRest, this.vRest] = [this.pBlock, this.gBlock, this.mBlock, this.vBlock].map((buf) => buf.subarray(IN * Ht));
+    [this.mW1, this.vW1] = [this.mBlock, this.vBlock].map((buf) => buf.subarray(0, IN * Ht));
+    this.lit = new Uint8Array(IN);
   }
 
   // Rows [b0, b1) of the batch's non-zeros; threads gather disjoint ranges into the shared index.
@@ -162,10 +172,12 @@ export class Slice {
     return this.result.lossSum;
   }
 
-  // Gradients of this block's parameters (zeroed first; the kernels accumulate).
+  // Gradients of this block's parameters (zeroed first; the kernels accumulate). With a fused
+  // layer-1 kernel, W1_t's gradient is left to update(), which sums it as it applies Adam.
   backward(B: number): void {
     const { shape: { inputs: IN, classes: C }, Ht, kernels, shared } = this;
-    this.gBlock.fill(0);
+    this.batch = B;
+    (kernels.layer1BackwardAdam !== null ? this.gRest : this.gBlock).fill(0);
     softmaxCrossEntropyBackward(this.dlogits, this.probs, shared.y, B, C);
     if (this.db2 !== null) biasBackward(this.db2, this.dlogits, B, C);
     this.dhidden.fill(0, 0, B * Ht);
@@ -173,12 +185,16 @@ export class Slice {
     this.dpreact.fill(0, 0, B * Ht);
     reluDropoutBackward(this.dpreact, this.dhidden, this.preact, this.mask, B * Ht);
     biasBackward(this.db1, this.dpreact, B, Ht);
-    kernels.layer1Backward(this.dW1, this.dpreact, shared.x, this.nz, this.W1, B, IN, Ht);
+    if (kernels.layer1BackwardAdam === null) kernels.layer1Backward(this.dW1, this.dpreact, shared.x, this.nz, this.W1, B, IN, Ht);
   }
 
   // Adam over this block's own parameter range. Returns false if a gradient was not finite.
   update(): boolean {
-    this.step++;
-    return this.kernels.adamUpdate(this.pBlock, this.mBlock, this.vBlock, this.gBlock, this.adam, this.step, this.pBlock.length);
+    const { shape: { inputs: IN }, Ht, kernels, adam } = this;
+    const step = ++this.step;
+    if (kernels.layer1BackwardAdam === null) return kernels.adamUpdate(this.pBlock, this.mBlock, this.vBlock, this.gBlock, adam, step, this.pBlock.length);
+    const finiteW1 = kernels.layer1BackwardAdam(this.W1, this.mW1, this.vW1, this.dW1, this.dpreact, this.nz, this.lit, adam, step, this.batch, IN, Ht);
+    const finiteRest = kernels.adamUpdate(this.pRest, this.mRest, this.vRest, this.gRest, adam, step, this.pRest.length);
+    return finiteW1 && finiteRest;
   }
 }

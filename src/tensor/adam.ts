@@ -10,13 +10,18 @@ export interface AdamConfig {
   epsilon: number;
 }
 
+// lr_t for step t (1-based), with both bias corrections folded in.
+export function adamStepSize(config: AdamConfig, t: number): number {
+  return config.learningRate * Math.sqrt(1 - Math.pow(config.beta2, t)) / (1 - Math.pow(config.beta1, t));
+}
+
 // t is the 1-based step count after this update. Returns false if any gradient was NaN or infinite.
 export function adamUpdate(
   params: Float32Array, m: Float32Array, v: Float32Array, grads: Float32Array,
   config: AdamConfig, t: number, n: number,
 ): boolean {
-  const { learningRate, beta1, beta2, epsilon } = config;
-  const lrT = learningRate * Math.sqrt(1 - Math.pow(beta2, t)) / (1 - Math.pow(beta1, t));
+  const { beta1, beta2, epsilon } = config;
+  const lrT = adamStepSize(config, t);
   let poison = 0; // g·0 is 0 for every finite g and NaN for NaN or ±Infinity: a free finiteness check
   for (let i = 0; i < n; i++) {
     const g = grads[i];
@@ -34,8 +39,8 @@ export function adamUpdateFast(
   params: Float32Array, m: Float32Array, v: Float32Array, grads: Float32Array,
   config: AdamConfig, t: number, n: number,
 ): boolean {
-  const { learningRate, beta1, beta2, epsilon } = config;
-  const lrT = learningRate * Math.sqrt(1 - Math.pow(beta2, t)) / (1 - Math.pow(beta1, t));
+  const { beta1, beta2, epsilon } = config;
+  const lrT = adamStepSize(config, t);
   const c1 = 1 - beta1, c2 = 1 - beta2;
   let poison = 0;
   for (let i = 0; i < n; i++) {
