@@ -40,7 +40,7 @@ const mask = Float32Array.from({ length: B * H }, () => (nextFloat(rng) < 0.2 ? 
 const logits = new Float32Array(B * C), dlogits = rand(B * C, 0.03);
 const params = rand(P, 0.05), grads = rand(P, 1e-3), m = new Float32Array(P), v = new Float32Array(P);
 const nz = makeNonZeros(B, IN);
-const lit = new Uint8Array(IN); // pixels lit so far, for the fused kernel
+const lit = new Uint8Array(IN), gradRow = new Float32Array(H); // the fused kernel's pixels lit so far and scratch row
 let k = 0;
 const nextX = () => xs[(k = (k + 1) % BATCHES)];
 const gathered = () => { const x = nextX(); gatherRows(nz, x, 0, B); gatherCols(nz, B); return x; };
@@ -70,7 +70,7 @@ const rows: Row[] = [
     naive: () => adamUpdate(params, m, v, grads, KERAS_ADAM, ++step, P), fast: () => adamUpdateFast(params, m, v, grads, KERAS_ADAM, ++step, P) },
   { name: 'layer 1 backward + Adam on W1, fused', flops: 2 * B * IN * H + 12 * IN * H, fused: true,
     naive: () => { dW1.fill(0); matmulBackward(null, dW1, dpre, nextX(), W1, B, IN, H); adamUpdate(W1, m, v, dW1, KERAS_ADAM, ++step, IN * H); },
-    fast: () => { gathered(); sparseBackwardAdam(W1, m, v, dW1, dpre, nz, lit, KERAS_ADAM, ++step, B, IN, H); },
+    fast: () => { gathered(); sparseBackwardAdam(W1, m, v, gradRow, dpre, nz, lit, KERAS_ADAM, ++step, B, IN, H); },
     note: 'training runs this in place of the two rows dW1 and Adam on W1; not in the sum' },
 ];
 

@@ -141,6 +141,25 @@ test('threads change only the logits\' summation order: 1, 2 and 3 threads stay 
   assert.ok(runs[0].losses[19] < runs[0].losses[0] * 0.8, 'it learns');
 });
 
+test('fast kernels never store W1\'s gradient, yet a non-finite one is named: each thread flags its own', async () => {
+  const engine = await threaded(2, 'fast');
+  const internals = engine as unknown as { ctl: Int32Array; slice: { finiteW1: boolean } };
+  try {
+    const { x, y, B } = BATCHES[0];
+    engine.trainStep(x, y, B);
+    assert.ok(engine.gradsFinite);
+    assert.is(Atomics.load(internals.ctl, CTL.finiteW1 + 1), 1, 'the worker published its flag');
+    assert.is(engine.nonFiniteGradient(), null);
+    Atomics.store(internals.ctl, CTL.finiteW1 + 1, 0); // as the worker's fused kernel would after a NaN
+    assert.is(engine.nonFiniteGradient(), 'W1');
+    Atomics.store(internals.ctl, CTL.finiteW1 + 1, 1);
+    internals.slice.finiteW1 = false; // as thread 0's would
+    assert.is(engine.nonFiniteGradient(), 'W1');
+  } finally {
+    await engine.close();
+  }
+});
+
 test('a worker that throws ends the step with a one-line backend error, and close() does not hang', async () => {
   const engine = await threaded(2, 'fast');
   const internals = engine as unknown as { ctl: Int32Array; workers: { threadId: number }[] };

@@ -10,6 +10,7 @@ import { biasReluDropoutForward, reluDropoutBackward, sparseBackwardAdam } from 
 import { softmaxCrossEntropyForward, softmaxCrossEntropyBackward, type LossResult } from '../tensor/softmax_cross_entropy.ts';
 import { adamUpdate, adamUpdateFast, type AdamConfig } from '../tensor/adam.ts';
 import { type NonZeros, makeNonZeros, gatherRows, gatherRowsFromBytes, gatherCols } from '../tensor/nonzeros.ts';
+import { type Rng, fillUniform } from '../tensor/rng.ts';
 import type { ModelShape } from './model.ts';
 
 export type KernelSet = 'naive' | 'fast';
@@ -68,21 +69,25 @@ export function blocks(shape: ModelShape, threads: number): Block[] {
   return out;
 }
 
-// Views over memory shared by all threads (a SharedArrayBuffer in the threaded engine).
+// Views over memory shared by all threads (a SharedArrayBuffer in the threaded engine). Only what
+// one thread writes and others read is here: the rest (the batch's non-zeros, the dropout mask) each
+// thread makes for itself, because reading data another core has just written costs a cache miss
+// per 64 bytes, more than making it again.
 export interface SharedViews {
   params: Float32Array; grads: Float32Array; m: Float32Array; v: Float32Array; // flat, blocked layout
   x: Float32Array; // (maxBatch, IN) the batch
   y: Uint8Array; // (maxBatch)
   pixels: Uint32Array; // (maxBatch, IN/4) or the batch as its bytes, four to a word (see ThreadedEngine.trainBatch)
-  masks: Float32Array; // (maxBatch, H) as T consecutive (maxBatch, Ht) blocks, drawn by thread 0
-  rowCount: Int32Array; rowIndex: Int32Array; rowValue: Float64Array; // the batch's non-zeros, by row
   partials: Float32Array; // (T, maxBatch, C) each block's share of the logits
 }
 
 export class Slice {
   readonly W1: Float32Array; readonly b1: Float32Array; readonly W2: Float32Array; readonly b2: Float32Array | null;
   readonly dW1: Float32Array; readonly db1: Float32Array; readonly dW2: Float32Array; readonly db2: Float32Array | null;
-  readonly mask: Float32Array; // (maxBatch, Ht)
+  readonly mask: Float32Array; // (maxBatch, Ht) this block's columns of the dropout mask
+  private readonly uniforms: Float64Array; // (maxBatch, H) the step's dropout draws, all units
+  private readonly ownX: Float32Array; // (maxBatch, IN) naive kernels only: this thread's scaling of the batch's bytes
+  private input: Float32Array; // (maxBatch, IN) the batch as floats for the naive kernels: shared.x or ownX
   readonly partial: Float32Array; // (maxBatch, C) this block's Σ_h hidden·W2 (+ b2 for the last block)
   readonly preact: Float32Array; readonly hidden: Float32Array; readonly dhidden: Float32Array; readonly dpreact: Float32Array; // (maxBatch, Ht)
   readonly logits: Float32Array; readonly probs: Float32Array; readonly dlogits: Float32Array; // (maxBatch, C)
@@ -91,6 +96,8 @@ export class Slice {
   readonly pRest: Float32Array; readonly gRest: Float32Array; readonly mRest: Float32Array; readonly vRest: Float32Array; // the same, past W1_t
   readonly mW1: Float32Array; readonly vW1: Float32Array; // W1_t's moments
   readonly lit: Uint8Array; // (IN) whether pixel i has been lit in a training batch (sparseBackwardAdam)
+  readonly gradRow: Float32Array; // (Ht) sparseBackwardAdam's scratch: one row of W1_t's gradient
+  finiteW1 = true; // with the fused kernel, whether W1_t's last gradient was finite (it is not stored in grads)
   private batch = 0; // rows of the step under way, from backward() to update()
   readonly result: LossResult = { lossSum: 0, correct: 0 };
   readonly Ht: number;
@@ -100,6 +107,7 @@ export class Slice {
     readonly shape: ModelShape, readonly maxBatch: number, readonly t: number, readonly all: Block[],
     readonly shared: SharedViews, readonly kernels: Kernels, readonly adam: AdamConfig,
     readonly pixelScale: Float32Array, // pixelScale[v]: the value of a pixel byte v (batch.ts's PIXEL_SCALE)
+    private readonly dropoutRng: Rng, // every thread's starts in the same state (RNG_STREAM.dropout's)
   ) {
     const { inputs: IN, classes: C } = shape;
     const block = all[t];
@@ -114,34 +122,51 @@ export class Slice {
     [this.dW1, this.db1, this.dW2, db2] = views(shared.grads);
     this.b2 = last ? b2 : null;
     this.db2 = last ? db2 : null;
-    this.mask = shared.masks.subarray(maxBatch * block.h0, maxBatch * (block.h0 + Ht));
+    this.mask = new Float32Array(maxBatch * Ht);
+    this.uniforms = new Float64Array(maxBatch * shape.hidden);
+    this.ownX = new Float32Array(kernels.sparse ? 0 : maxBatch * IN);
+    this.input = shared.x;
     this.partial = shared.partials.subarray(t * maxBatch * C, (t + 1) * maxBatch * C);
     [this.preact, this.hidden, this.dhidden, this.dpreact] = [0, 0, 0, 0].map(() => new Float32Array(maxBatch * Ht));
     [this.logits, this.probs, this.dlogits] = [0, 0, 0].map(() => new Float32Array(maxBatch * C));
-    this.nz = makeNonZeros(maxBatch, IN, shared);
+    this.nz = makeNonZeros(maxBatch, IN);
     [this.pBlock, this.gBlock, this.mBlock, this.vBlock] = [shared.params, shared.grads, shared.m, shared.v]
       .map((buf) => buf.subarray(block.offset, block.offset + block.size));
     [this.pRest, this.gRest, this.mRest, this.vRest] = [this.pBlock, this.gBlock, this.mBlock, this.vBlock].map((buf) => buf.subarray(IN * Ht));
     [this.mW1, this.vW1] = [this.mBlock, this.vBlock].map((buf) => buf.subarray(0, IN * Ht));
     this.lit = new Uint8Array(IN);
+    this.gradRow = new Float32Array(Ht);
   }
 
-  // Rows [b0, b1) of the batch's non-zeros; threads gather disjoint ranges into the shared index.
-  // fromBytes: the batch came as pixel bytes (scaled here, as fillBatch scales them); the naive
-  // kernels then need the scaled rows in x, the sparse ones only the non-zeros.
-  gather(b0: number, b1: number, fromBytes = false): void {
+  // This block's columns of the step's dropout mask. Every thread runs the same generator over the
+  // whole (B,H) mask, in the single-threaded model's order (row by row, unit by unit, as
+  // dropoutForward draws it), and keeps its own units: the same masks for any thread count.
+  drawMask(B: number): void {
+    const { mask, uniforms, Ht } = this;
+    const H = this.shape.hidden, h0 = this.all[this.t].h0, rate = this.shape.dropoutRate, scale = 1 / (1 - rate);
+    fillUniform(uniforms, B * H, this.dropoutRng);
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < Ht; j++) mask[b * Ht + j] = uniforms[b * H + h0 + j] < rate ? 0 : scale;
+    }
+  }
+
+  // The batch as layer 1 reads it, all B rows (every thread needs them all: it owns units, not
+  // rows): its non-zeros for the sparse kernels, its floats for the naive ones. fromBytes: the batch
+  // came as pixel bytes, scaled here as fillBatch scales them; else as floats in shared.x.
+  gather(B: number, fromBytes = false): void {
     const { nz, shared } = this;
-    if (!fromBytes) {
-      if (this.kernels.sparse) gatherRows(nz, shared.x, b0, b1);
-    } else if (this.kernels.sparse) {
-      gatherRowsFromBytes(nz, shared.pixels, this.pixelScale, b0, b1);
-    } else {
-      const IN = this.shape.inputs, x = shared.x, words = shared.pixels, PIXEL_SCALE = this.pixelScale;
-      for (let k = (b0 * IN) >> 2; k < (b1 * IN) >> 2; k++) {
-        const w = words[k];
-        x[4 * k] = PIXEL_SCALE[w & 255]; x[4 * k + 1] = PIXEL_SCALE[(w >>> 8) & 255];
-        x[4 * k + 2] = PIXEL_SCALE[(w >>> 16) & 255]; x[4 * k + 3] = PIXEL_SCALE[w >>> 24];
-      }
+    if (this.kernels.sparse) {
+      if (fromBytes) gatherRowsFromBytes(nz, shared.pixels, this.pixelScale, 0, B);
+      else gatherRows(nz, shared.x, 0, B);
+      return;
+    }
+    this.input = shared.x;
+    if (!fromBytes) return;
+    const x = (this.input = this.ownX), words = shared.pixels, PIXEL_SCALE = this.pixelScale;
+    for (let k = 0; k < (B * this.shape.inputs) >> 2; k++) {
+      const w = words[k];
+      x[4 * k] = PIXEL_SCALE[w & 255]; x[4 * k + 1] = PIXEL_SCALE[(w >>> 8) & 255];
+      x[4 * k + 2] = PIXEL_SCALE[(w >>> 16) & 255]; x[4 * k + 3] = PIXEL_SCALE[w >>> 24];
     }
   }
 
@@ -149,7 +174,7 @@ export class Slice {
   // When training, also indexes the batch by column for the backward pass.
   forward(B: number, training: boolean): void {
     const { shape: { inputs: IN, classes: C }, Ht, kernels } = this;
-    kernels.layer1Forward(this.preact, this.shared.x, this.nz, this.W1, B, IN, Ht);
+    kernels.layer1Forward(this.preact, this.input, this.nz, this.W1, B, IN, Ht);
     biasReluDropoutForward(this.hidden, this.preact, this.b1, training ? this.mask : null, B, Ht);
     kernels.matmulForward(this.partial, this.hidden, this.W2, B, Ht, C);
     if (this.b2 !== null) biasForward(this.partial, this.b2, B, C);
@@ -173,7 +198,8 @@ export class Slice {
   }
 
   // Gradients of this block's parameters (zeroed first; the kernels accumulate). With a fused
-  // layer-1 kernel, W1_t's gradient is left to update(), which sums it as it applies Adam.
+  // layer-1 kernel, W1_t's gradient is left to update(), which sums it row by row as it applies
+  // Adam; dW1 then stays zero.
   backward(B: number): void {
     const { shape: { inputs: IN, classes: C }, Ht, kernels, shared } = this;
     this.batch = B;
@@ -185,7 +211,7 @@ export class Slice {
     this.dpreact.fill(0, 0, B * Ht);
     reluDropoutBackward(this.dpreact, this.dhidden, this.preact, this.mask, B * Ht);
     biasBackward(this.db1, this.dpreact, B, Ht);
-    if (kernels.layer1BackwardAdam === null) kernels.layer1Backward(this.dW1, this.dpreact, shared.x, this.nz, this.W1, B, IN, Ht);
+    if (kernels.layer1BackwardAdam === null) kernels.layer1Backward(this.dW1, this.dpreact, this.input, this.nz, this.W1, B, IN, Ht);
   }
 
   // Adam over this block's own parameter range. Returns false if a gradient was not finite.
@@ -193,8 +219,8 @@ export class Slice {
     const { shape: { inputs: IN }, Ht, kernels, adam } = this;
     const step = ++this.step;
     if (kernels.layer1BackwardAdam === null) return kernels.adamUpdate(this.pBlock, this.mBlock, this.vBlock, this.gBlock, adam, step, this.pBlock.length);
-    const finiteW1 = kernels.layer1BackwardAdam(this.W1, this.mW1, this.vW1, this.dW1, this.dpreact, this.nz, this.lit, adam, step, this.batch, IN, Ht);
+    this.finiteW1 = kernels.layer1BackwardAdam(this.W1, this.mW1, this.vW1, this.gradRow, this.dpreact, this.nz, this.lit, adam, step, this.batch, IN, Ht);
     const finiteRest = kernels.adamUpdate(this.pRest, this.mRest, this.vRest, this.gRest, adam, step, this.pRest.length);
-    return finiteW1 && finiteRest;
+    return this.finiteW1 && finiteRest;
   }
 }

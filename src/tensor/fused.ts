@@ -34,17 +34,17 @@ export function reluDropoutBackward(
 
 // Layer 1's weight gradient and Adam on its weights, fused, for the fast path. Twin of
 //   dW.fill(0); matmulBackwardSparse(dW, dout, nz, B, IN, OUT); adamUpdateFast(W, m, v, dW, config, t, IN·OUT)
-// and equal to it bit for bit. W, m, v and dW are (IN,OUT); dout is (B,OUT); nz holds the batch's
-// non-zeros by column. Faster because each row of dW is summed (store only: no zero-fill, no
-// read-modify-write) and then fed to Adam while it is still in the L1 cache, in one pass instead of
-// three; and because rows of pixels never lit so far (lit[i] = 0; set here) are skipped: their
-// gradient, m and v are exactly 0, so Adam would leave them as they are (67 of MNIST's 784 pixels).
-// Returns false if any gradient was NaN or infinite.
+// and equal to it bit for bit. W, m and v are (IN,OUT); dout is (B,OUT); nz holds the batch's
+// non-zeros by column; gradRow is (OUT) scratch. Faster because each row of dW is summed into
+// gradRow, which stays in the L1 cache, and fed to Adam at once: one pass over W instead of three,
+// and the (IN,OUT) gradient is never written (nor zeroed, nor read back). Rows of pixels never lit so
+// far (lit[i] = 0; set here) are skipped: their gradient, m and v are exactly 0, so Adam would leave
+// them as they are (67 of MNIST's 784 pixels). Returns false if any gradient was NaN or infinite.
 export function sparseBackwardAdam(
-  W: Float32Array, m: Float32Array, v: Float32Array, dW: Float32Array, dout: Float32Array, nz: NonZeros,
+  W: Float32Array, m: Float32Array, v: Float32Array, gradRow: Float32Array, dout: Float32Array, nz: NonZeros,
   lit: Uint8Array, config: AdamConfig, t: number, B: number, IN: number, OUT: number,
 ): boolean {
-  if (W.length !== IN * OUT || m.length < IN * OUT || v.length < IN * OUT || dW.length < IN * OUT || dout.length < B * OUT
+  if (W.length !== IN * OUT || m.length < IN * OUT || v.length < IN * OUT || gradRow.length !== OUT || dout.length < B * OUT
     || lit.length !== IN || nz.N !== IN || B > nz.maxBatch) throw new Error('sparseBackwardAdam: buffer sizes do not fit the shapes');
   const { colCount, colIndex, colValue, maxBatch } = nz;
   const { beta1, beta2, epsilon } = config;
@@ -56,7 +56,7 @@ export function sparseBackwardAdam(
     const start = i * maxBatch, end = start + colCount[i], wi = i * OUT;
     if (end === start) {
       if (lit[i] === 0) continue;
-      dW.fill(0, wi, wi + OUT); // dark in this batch: a zero gradient, but m still decays and W moves
+      gradRow.fill(0); // dark in this batch: a zero gradient, but m still decays and W moves
     } else {
       lit[i] = 1;
       for (let o = 0; o < OUT8; o += 8) {
@@ -67,17 +67,17 @@ export function sparseBackwardAdam(
           s0 += a * dout[d]; s1 += a * dout[d + 1]; s2 += a * dout[d + 2]; s3 += a * dout[d + 3];
           s4 += a * dout[d + 4]; s5 += a * dout[d + 5]; s6 += a * dout[d + 6]; s7 += a * dout[d + 7];
         }
-        dW[wi + o] = s0; dW[wi + o + 1] = s1; dW[wi + o + 2] = s2; dW[wi + o + 3] = s3;
-        dW[wi + o + 4] = s4; dW[wi + o + 5] = s5; dW[wi + o + 6] = s6; dW[wi + o + 7] = s7;
+        gradRow[o] = s0; gradRow[o + 1] = s1; gradRow[o + 2] = s2; gradRow[o + 3] = s3;
+        gradRow[o + 4] = s4; gradRow[o + 5] = s5; gradRow[o + 6] = s6; gradRow[o + 7] = s7;
       }
       for (let o = OUT8; o < OUT; o++) {
         let s = 0;
         for (let k = start; k < end; k++) s += colValue[k] * dout[colIndex[k] * OUT + o];
-        dW[wi + o] = s;
+        gradRow[o] = s;
       }
     }
-    for (let j = wi; j < wi + OUT; j++) {
-      const g = dW[j];
+    for (let o = 0; o < OUT; o++) {
+      const g = gradRow[o], j = wi + o;
       poison += g * 0;
       const mj = beta1 * m[j] + c1 * g;
       const vj = beta2 * v[j] + c2 * g * g;

@@ -13,16 +13,12 @@ export interface NonZeros {
   readonly colValue: Float64Array; // (N,maxBatch) and their values
 }
 
-// `rows` lets threads share one gathered row index (a view over shared memory) while each keeps its own columns.
-export function makeNonZeros(
-  maxBatch: number, N: number,
-  rows?: { rowCount: Int32Array; rowIndex: Int32Array; rowValue: Float64Array },
-): NonZeros {
+export function makeNonZeros(maxBatch: number, N: number): NonZeros {
   return {
     N, maxBatch,
-    rowCount: rows?.rowCount ?? new Int32Array(maxBatch),
-    rowIndex: rows?.rowIndex ?? new Int32Array(maxBatch * N),
-    rowValue: rows?.rowValue ?? new Float64Array(maxBatch * N),
+    rowCount: new Int32Array(maxBatch),
+    rowIndex: new Int32Array(maxBatch * N),
+    rowValue: new Float64Array(maxBatch * N),
     colCount: new Int32Array(N),
     colIndex: new Int32Array(N * maxBatch),
     colValue: new Float64Array(N * maxBatch),
@@ -47,6 +43,9 @@ export function gatherRows(nz: NonZeros, inp: Float32Array, b0: number, b1: numb
 // Fast twin of scaling rows b0..b1-1 of a byte batch (as fillBatch does) and then gatherRows: the
 // bytes come four to a 32-bit word (little-endian: pixel 4k is the low byte of word k), so a word of
 // four dark pixels, most of them, is skipped with one test. scale[v] is pixel v's value.
+// Within a lit word, every pixel is written at slot n and n moves on only for a non-zero one,
+// (v + 255) >> 8 being 1 for v in 1..255 and 0 for 0: no branch to mispredict. (A row's slots have
+// room for all N pixels, so the write past the last non-zero stays inside them.)
 export function gatherRowsFromBytes(nz: NonZeros, words: Uint32Array, scale: Float32Array, b0: number, b1: number): void {
   const { N, rowCount, rowIndex, rowValue } = nz;
   if (N % 4 !== 0 || b1 > nz.maxBatch || words.length < (b1 * N) >> 2) throw new Error('gatherRowsFromBytes: rows out of range');
@@ -54,11 +53,17 @@ export function gatherRowsFromBytes(nz: NonZeros, words: Uint32Array, scale: Flo
     const row = b * N, w0 = row >> 2;
     let n = row;
     for (let q = 0; q < N >> 2; q++) {
-      let w = words[w0 + q];
-      for (let i = 4 * q; w !== 0; i++, w >>>= 8) {
-        const v = w & 255;
-        if (v !== 0) { rowIndex[n] = i; rowValue[n] = scale[v]; n++; }
-      }
+      const w = words[w0 + q];
+      if (w === 0) continue;
+      const i = 4 * q;
+      let v = w & 255;
+      rowIndex[n] = i; rowValue[n] = scale[v]; n += (v + 255) >> 8;
+      v = (w >>> 8) & 255;
+      rowIndex[n] = i + 1; rowValue[n] = scale[v]; n += (v + 255) >> 8;
+      v = (w >>> 16) & 255;
+      rowIndex[n] = i + 2; rowValue[n] = scale[v]; n += (v + 255) >> 8;
+      v = w >>> 24;
+      rowIndex[n] = i + 3; rowValue[n] = scale[v]; n += (v + 255) >> 8;
     }
     rowCount[b] = n - row;
   }

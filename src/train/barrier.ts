@@ -11,11 +11,9 @@ export const CTL = {
   failed: 4, // 1 + index of a thread that threw, else 0
   spinMicros: 5, // how long a thread spins before it sleeps (0 when there are more threads than cores)
   finite: 8, // finite + t: 1 when thread t's gradients were all finite (16 threads at most)
-  dropoutRng: 24, // 4 words: the dropout generator's state, here so that any thread can draw a mask
-  rngSnapshot: 28, // 4 words: its state before the last mask drawn ahead
-  maskRows: 32, // rows of the mask drawn ahead for the next step (0: none)
-  fromBytes: 33, // 1 when this step's batch came as pixel bytes, 0 when as scaled floats in x
-  length: 40,
+  finiteW1: 24, // finiteW1 + t: 0 when thread t's fused kernel met a non-finite W1 gradient (never stored)
+  fromBytes: 40, // 1 when this step's batch came as pixel bytes, 0 when as scaled floats in x
+  length: 48,
 } as const;
 
 export const COMMAND = { train: 1, eval: 2, exit: 3 } as const;

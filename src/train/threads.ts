@@ -3,11 +3,13 @@
 //   - the hidden layer's 128 units are cut into T contiguous blocks; thread t owns block t: its
 //     columns of W1 and b1, its rows of W2 (and the last block owns b2), all contiguous in the flat
 //     parameters, with their gradients and Adam moments;
-//   - per step, thread 0 copies the batch in; the dropout mask (drawn in the single-threaded model's
-//     order) was drawn ahead by the last worker while thread 0 filled the batch. Then every thread:
-//     gathers the non-zeros of its share of the batch rows | barrier | layer 1 for its units and its
-//     share of the logits | barrier | the loss (each thread sums the shares in block order, so all get
-//     the same bits), the backward pass for its block, Adam on its own parameters | barrier.
+//   - per step, thread 0 copies the batch in. Then every thread: draws its units' columns of the
+//     dropout mask (all threads run the same generator over the whole mask and keep their own
+//     columns) and gathers the non-zeros of the whole batch for itself, then layer 1 for its units
+//     and its share of the logits | barrier | the loss (each thread sums the shares in block order,
+//     so all get the same bits), the backward pass for its block, Adam on its own parameters | barrier.
+//     Whatever one thread can make for itself in a few microseconds, it does: reading what another
+//     core has just written costs a cache miss per 64 bytes.
 // Every number is computed by one thread in a fixed order, so a run repeats bit for bit for a given
 // seed and thread count. Only the logits' sum over blocks depends on the thread count.
 
@@ -18,9 +20,9 @@ import { build } from 'esbuild';
 import { MNIST_MODEL, RNG_STREAM, type ModelShape } from '../nn/model.ts';
 import { KERAS_ADAM } from '../nn/optimizer.ts';
 import { Slice, KERNELS, blocks, type Block, type KernelSet, type SharedViews } from '../nn/slice.ts';
-import { sharedViews, rowStart, MaskDrawer, type WorkerSetup } from './shared.ts';
+import { sharedViews, type WorkerSetup } from './shared.ts';
 import { glorotUniform } from '../tensor/init.ts';
-import { makeRng } from '../tensor/rng.ts';
+import { makeRng, type Rng } from '../tensor/rng.ts';
 import type { AdamConfig } from '../tensor/adam.ts';
 import { type Engine, type EngineOptions, firstNonFinite } from './engine.ts';
 import { barrier, BarrierBroken, CTL, COMMAND } from './barrier.ts';
@@ -73,7 +75,6 @@ export class ThreadedEngine implements Engine {
   readonly profile: StepProfile | null;
   gradsFinite = true;
   private readonly slice: Slice;
-  private readonly drawer: MaskDrawer;
   private broken = false;
   private readonly x: Float32Array; private readonly y: Uint8Array; // for trainBatch's fallback
   private imageWordsOf: Uint8Array | null = null;
@@ -82,15 +83,12 @@ export class ThreadedEngine implements Engine {
   private constructor(
     readonly threads: number, private readonly all: Block[], private readonly views: SharedViews,
     private readonly ctl: Int32Array, private readonly workers: Worker[], private readonly ports: MessagePort[],
-    kernels: KernelSet, adam: AdamConfig, readonly maxBatch: number, seed: number, profile: boolean,
+    kernels: KernelSet, adam: AdamConfig, readonly maxBatch: number, dropoutRng: Rng, profile: boolean,
   ) {
     this.info = { name: 'cpu', mode: `float32 js, ${kernels} kernels`, threads };
-    this.slice = new Slice(this.shape, maxBatch, 0, all, views, KERNELS[kernels], adam, PIXEL_SCALE);
-    this.drawer = new MaskDrawer(views.masks, this.shape, all, maxBatch);
+    this.slice = new Slice(this.shape, maxBatch, 0, all, views, KERNELS[kernels], adam, PIXEL_SCALE, dropoutRng);
     this.x = new Float32Array(maxBatch * this.shape.inputs);
     this.y = new Uint8Array(maxBatch);
-    const rng = makeRng(seed, RNG_STREAM.dropout);
-    [ctl[CTL.dropoutRng], ctl[CTL.dropoutRng + 1], ctl[CTL.dropoutRng + 2], ctl[CTL.dropoutRng + 3]] = [rng.a, rng.b, rng.c, rng.d];
     this.profile = profile ? new StepProfile() : null;
   }
 
@@ -106,6 +104,7 @@ export class ThreadedEngine implements Engine {
     // Spinning only pays while every thread has a core of its own; 250 us covers the usual waits
     // (including thread 0 filling the next batch) without burning a time slice when they are long.
     Atomics.store(ctl, CTL.spinMicros, threads <= os.availableParallelism() ? SPIN_MICROS : 0);
+    const dropoutRng = makeRng(options.seed, RNG_STREAM.dropout); // each worker gets a copy of its state
     const workers: Worker[] = [];
     const ports: MessagePort[] = [];
     try {
@@ -114,7 +113,7 @@ export class ThreadedEngine implements Engine {
       }) : '';
       for (let t = 1; t < threads; t++) {
         const { port1, port2 } = new MessageChannel();
-        const setup: WorkerSetup = { buffer, shape, maxBatch, threads, t, kernels: options.kernels, adam, port: port2 };
+        const setup: WorkerSetup = { buffer, shape, maxBatch, threads, t, kernels: options.kernels, adam, dropoutRng, port: port2 };
         workers.push(new Worker(code, { eval: true, execArgv: [], workerData: setup, transferList: [port2] }));
         ports.push(port1);
       }
@@ -125,7 +124,7 @@ export class ThreadedEngine implements Engine {
     }
     for (const w of workers) w.unref(); // a forgotten engine must not keep the process alive
     for (const p of ports) p.unref();
-    return new ThreadedEngine(threads, all, views, ctl, workers, ports, options.kernels, adam, maxBatch, options.seed, options.profile ?? false);
+    return new ThreadedEngine(threads, all, views, ctl, workers, ports, options.kernels, adam, maxBatch, dropoutRng, options.profile ?? false);
   }
 
   get correct(): number {
@@ -168,13 +167,11 @@ export class ThreadedEngine implements Engine {
   // The rest of a training step, once the batch is in shared memory.
   private step(B: number, fromBytes: boolean, t0: number): number {
     const { slice, profile, threads, ctl } = this;
-    if (threads === 1) this.drawer.draw(ctl, B);
     this.sync(); // start
-    if (threads > 1) this.checkMask(B);
-    slice.gather(0, rowStart(B, 1, threads), fromBytes);
-    this.sync();
+    slice.drawMask(B);
+    slice.gather(B, fromBytes);
     slice.forward(B, true);
-    this.sync();
+    this.sync(); // every block's share of the logits is in
     if (profile) t0 = profile.add('forward', t0);
     const lossSum = slice.loss(B);
     if (profile) t0 = profile.add('loss', t0);
@@ -189,17 +186,20 @@ export class ThreadedEngine implements Engine {
   }
 
   evalStep(x: Float32Array, y: Uint8Array, B: number): number {
-    const { slice, threads } = this;
+    const { slice } = this;
     this.load(x, y, B, COMMAND.eval);
     this.sync();
-    slice.gather(0, rowStart(B, 1, threads));
-    this.sync();
+    slice.gather(B);
     slice.forward(B, false);
     this.sync();
     return slice.loss(B);
   }
 
+  // With the fast kernels W1's gradient is never stored (see sparseBackwardAdam): each thread says
+  // whether its block's was finite.
   nonFiniteGradient(): string | null {
+    if (!this.slice.finiteW1) return 'W1';
+    for (let t = 1; t < this.threads; t++) if (Atomics.load(this.ctl, CTL.finiteW1 + t) === 0) return 'W1';
     const g = new Float32Array(this.views.grads.length);
     copyLayout(g, this.views.grads, this.shape, this.all, false);
     const { inputs: IN, hidden: H, classes: C } = this.shape;
@@ -236,20 +236,6 @@ export class ThreadedEngine implements Engine {
     if (B > this.maxBatch) throw new Error(`batch of ${B} exceeds ${this.maxBatch}`);
     Atomics.store(this.ctl, CTL.batch, B);
     Atomics.store(this.ctl, CTL.command, command);
-  }
-
-  // With workers, the last one drew this step's mask ahead for as many rows as the step before had.
-  // If this step has another count (the first step, or after a short last batch), rewind the
-  // generator and draw it here: the draws stay in the single-threaded model's order either way.
-  // (Workers read the mask only after the next barrier.)
-  private checkMask(B: number): void {
-    const { ctl } = this;
-    const ahead = Atomics.load(ctl, CTL.maskRows);
-    if (ahead !== B) {
-      if (ahead !== 0) ctl.copyWithin(CTL.dropoutRng, CTL.rngSnapshot, CTL.rngSnapshot + 4);
-      this.drawer.draw(ctl, B);
-    }
-    Atomics.store(ctl, CTL.maskRows, 0);
   }
 
   // A barrier that turns a worker's failure into a one-line error naming its cause.

@@ -3,7 +3,7 @@
 
 import { workerData, parentPort } from 'node:worker_threads';
 import { Slice, KERNELS, blocks } from '../nn/slice.ts';
-import { sharedViews, rowStart, MaskDrawer, type WorkerSetup } from './shared.ts';
+import { sharedViews, type WorkerSetup } from './shared.ts';
 import { PIXEL_SCALE } from './batch.ts';
 import { barrier, breakBarrier, BarrierBroken, CTL, COMMAND } from './barrier.ts';
 
@@ -11,8 +11,7 @@ const setup = workerData as WorkerSetup;
 const { shape, maxBatch, threads, t } = setup;
 const { views, ctl } = sharedViews(setup.buffer, shape, maxBatch, threads);
 const all = blocks(shape, threads);
-const slice = new Slice(shape, maxBatch, t, all, views, KERNELS[setup.kernels], setup.adam, PIXEL_SCALE);
-const drawer = t === threads - 1 ? new MaskDrawer(views.masks, shape, all, maxBatch) : null;
+const slice = new Slice(shape, maxBatch, t, all, views, KERNELS[setup.kernels], setup.adam, PIXEL_SCALE, setup.dropoutRng);
 
 function run(): void {
   for (;;) {
@@ -22,16 +21,16 @@ function run(): void {
     if (command !== COMMAND.train && command !== COMMAND.eval) throw new Error(`unknown command ${command}`);
     const B = Atomics.load(ctl, CTL.batch);
     const training = command === COMMAND.train;
-    slice.gather(rowStart(B, t, threads), rowStart(B, t + 1, threads), Atomics.load(ctl, CTL.fromBytes) === 1);
-    barrier(ctl, threads);
+    if (training) slice.drawMask(B);
+    slice.gather(B, Atomics.load(ctl, CTL.fromBytes) === 1);
     slice.forward(B, training);
-    barrier(ctl, threads);
+    barrier(ctl, threads); // every block's share of the logits is in
     if (!training) continue;
     slice.loss(B);
     slice.backward(B);
     Atomics.store(ctl, CTL.finite + t, slice.update() ? 1 : 0);
+    Atomics.store(ctl, CTL.finiteW1 + t, slice.finiteW1 ? 1 : 0);
     barrier(ctl, threads); // end
-    drawer?.drawAhead(ctl, B); // the next step's mask, while thread 0 fills the next batch
   }
 }
 
