@@ -7,11 +7,11 @@ import * as assert from 'uvu/assert';
 import { matmulForward, matmulBackward, matmulForwardFast, matmulBackwardFast, matmulForwardSparse, matmulBackwardSparse } from '../src/tensor/matmul.ts';
 import { biasForward } from '../src/tensor/bias.ts';
 import { reluForward, reluBackward } from '../src/tensor/relu.ts';
-import { dropoutForward, dropoutBackward } from '../src/tensor/dropout.ts';
+import { dropoutForward, dropoutBackward, dropoutMaskColumns } from '../src/tensor/dropout.ts';
 import { biasReluDropoutForward, reluDropoutBackward, sparseBackwardAdam } from '../src/tensor/fused.ts';
 import { adamUpdate, adamUpdateFast } from '../src/tensor/adam.ts';
 import { makeNonZeros, gatherRows, gatherRowsFromBytes, gatherCols } from '../src/tensor/nonzeros.ts';
-import { makeRng, nextFloat, fillUniform, type Rng } from '../src/tensor/rng.ts';
+import { makeRng, nextFloat, type Rng } from '../src/tensor/rng.ts';
 import { KERAS_ADAM } from '../src/nn/optimizer.ts';
 import { fillBatch, fillBatchFast, PIXELS, PIXEL_SCALE } from '../src/train/batch.ts';
 import { loadMnist, packageDataDir } from '../src/train/data.ts';
@@ -203,11 +203,20 @@ test('fused layer-1 gradient + Adam equals its chain: bit for bit the fast kerne
   }
 });
 
-test('fillUniform draws exactly what nextFloat draws, and leaves the generator in the same state', () => {
-  const a = makeRng(5, 1), b = makeRng(5, 1), out = new Float64Array(1000);
-  fillUniform(out, 1000, a);
-  for (let i = 0; i < 1000; i++) assert.is(out[i], nextFloat(b));
-  assert.equal(a, b);
+test('dropoutMaskColumns draws, for any block of units, exactly dropoutForward\'s mask, and moves the generator as far', () => {
+  const B = 5, H = 13, rate = 0.2;
+  const full = new Float32Array(B * H), ones = new Float32Array(B * H).fill(1), reference = makeRng(5, 1);
+  dropoutForward(new Float32Array(B * H), full, ones, rate, B * H, reference);
+  let kept = 0;
+  for (const [h0, Ht] of [[0, 13], [0, 8], [8, 5], [3, 4], [12, 1]]) {
+    const rng = makeRng(5, 1), mask = new Float32Array(B * Ht).fill(NaN);
+    dropoutMaskColumns(mask, rate, B, H, h0, Ht, rng);
+    for (let b = 0; b < B; b++) for (let j = 0; j < Ht; j++) assert.is(mask[b * Ht + j], full[b * H + h0 + j], `block ${h0}+${Ht}, row ${b}, unit ${j}`);
+    assert.equal(rng, reference, 'the generator ends where dropoutForward left it');
+  }
+  for (const m of full) if (m !== 0) kept++;
+  assert.ok(kept > 0 && kept < B * H, 'some units dropped, some kept');
+  assert.throws(() => dropoutMaskColumns(new Float32Array(B * 4), rate, B, H, 10, 4, makeRng(1)), /do not fit/);
 });
 
 test('fillBatchFast fills exactly what fillBatch fills, on real images and on bytes off a 4-byte boundary', () => {

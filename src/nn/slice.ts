@@ -10,7 +10,8 @@ import { biasReluDropoutForward, reluDropoutBackward, sparseBackwardAdam } from 
 import { softmaxCrossEntropyForward, softmaxCrossEntropyBackward, type LossResult } from '../tensor/softmax_cross_entropy.ts';
 import { adamUpdate, adamUpdateFast, type AdamConfig } from '../tensor/adam.ts';
 import { type NonZeros, makeNonZeros, gatherRows, gatherRowsFromBytes, gatherCols } from '../tensor/nonzeros.ts';
-import { type Rng, fillUniform } from '../tensor/rng.ts';
+import type { Rng } from '../tensor/rng.ts';
+import { dropoutMaskColumns } from '../tensor/dropout.ts';
 import type { ModelShape } from './model.ts';
 
 export type KernelSet = 'naive' | 'fast';
@@ -85,7 +86,6 @@ export class Slice {
   readonly W1: Float32Array; readonly b1: Float32Array; readonly W2: Float32Array; readonly b2: Float32Array | null;
   readonly dW1: Float32Array; readonly db1: Float32Array; readonly dW2: Float32Array; readonly db2: Float32Array | null;
   readonly mask: Float32Array; // (maxBatch, Ht) this block's columns of the dropout mask
-  private readonly uniforms: Float64Array; // (maxBatch, H) the step's dropout draws, all units
   private readonly ownX: Float32Array; // (maxBatch, IN) naive kernels only: this thread's scaling of the batch's bytes
   private input: Float32Array; // (maxBatch, IN) the batch as floats for the naive kernels: shared.x or ownX
   readonly partial: Float32Array; // (maxBatch, C) this block's Σ_h hidden·W2 (+ b2 for the last block)
@@ -123,7 +123,6 @@ export class Slice {
     this.b2 = last ? b2 : null;
     this.db2 = last ? db2 : null;
     this.mask = new Float32Array(maxBatch * Ht);
-    this.uniforms = new Float64Array(maxBatch * shape.hidden);
     this.ownX = new Float32Array(kernels.sparse ? 0 : maxBatch * IN);
     this.input = shared.x;
     this.partial = shared.partials.subarray(t * maxBatch * C, (t + 1) * maxBatch * C);
@@ -142,12 +141,7 @@ export class Slice {
   // whole (B,H) mask, in the single-threaded model's order (row by row, unit by unit, as
   // dropoutForward draws it), and keeps its own units: the same masks for any thread count.
   drawMask(B: number): void {
-    const { mask, uniforms, Ht } = this;
-    const H = this.shape.hidden, h0 = this.all[this.t].h0, rate = this.shape.dropoutRate, scale = 1 / (1 - rate);
-    fillUniform(uniforms, B * H, this.dropoutRng);
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < Ht; j++) mask[b * Ht + j] = uniforms[b * H + h0 + j] < rate ? 0 : scale;
-    }
+    dropoutMaskColumns(this.mask, this.shape.dropoutRate, B, this.shape.hidden, this.all[this.t].h0, this.Ht, this.dropoutRng);
   }
 
   // The batch as layer 1 reads it, all B rows (every thread needs them all: it owns units, not

@@ -83,42 +83,42 @@ export function matmulForwardFast(
   }
 }
 
-// Fast twin of matmulBackward: dweight skips zero inputs, in the order that suits the layer's width;
-// dinp is the naive loop (its rows are short here: nothing measured faster).
+// Fast twin of matmulBackward: dweight one weight row at a time, 8 columns in registers, summing over
+// the batch and skipping zero inputs; dinp 8 inputs at a time, each summed over o in the naive order
+// (so bit for bit the naive values): 8 independent sums instead of one chain of dependent additions
+// (2.4x faster at layer 2's 10-long rows).
 export function matmulBackwardFast(
   dinp: Float32Array | null, dweight: Float32Array,
   dout: Float32Array, inp: Float32Array, weight: Float32Array,
   B: number, IN: number, OUT: number,
 ): void {
   check('matmulBackwardFast', dout, B * OUT, inp, B * IN, weight, IN * OUT);
-  if (OUT < 16) dweightByRows(dweight, dout, inp, B, IN, OUT);
-  else dweightBlocked(dweight, dout, inp, B, IN, OUT);
+  dweightBlocked(dweight, dout, inp, B, IN, OUT);
   if (dinp === null) return;
+  const IN8 = IN - (IN % 8);
+  const w1 = OUT, w2 = 2 * OUT, w3 = 3 * OUT, w4 = 4 * OUT, w5 = 5 * OUT, w6 = 6 * OUT, w7 = 7 * OUT;
   for (let b = 0; b < B; b++) {
-    const ob = b * OUT;
-    for (let i = 0; i < IN; i++) {
-      const wi = i * OUT;
+    const ob = b * OUT, ib = b * IN;
+    for (let i = 0; i < IN8; i += 8) {
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+      for (let o = 0; o < OUT; o++) {
+        const d = dout[ob + o], w = i * OUT + o;
+        s0 += d * weight[w]; s1 += d * weight[w + w1]; s2 += d * weight[w + w2]; s3 += d * weight[w + w3];
+        s4 += d * weight[w + w4]; s5 += d * weight[w + w5]; s6 += d * weight[w + w6]; s7 += d * weight[w + w7];
+      }
+      dinp[ib + i] += s0; dinp[ib + i + 1] += s1; dinp[ib + i + 2] += s2; dinp[ib + i + 3] += s3;
+      dinp[ib + i + 4] += s4; dinp[ib + i + 5] += s5; dinp[ib + i + 6] += s6; dinp[ib + i + 7] += s7;
+    }
+    for (let i = IN8; i < IN; i++) {
       let sum = 0;
-      for (let o = 0; o < OUT; o++) sum += dout[ob + o] * weight[wi + o];
-      dinp[b * IN + i] += sum;
+      for (let o = 0; o < OUT; o++) sum += dout[ob + o] * weight[i * OUT + o];
+      dinp[ib + i] += sum;
     }
   }
 }
 
-// Narrow layers (the 10 logits): the naive order, skipping zero inputs (about half the hidden values).
-function dweightByRows(dweight: Float32Array, dout: Float32Array, inp: Float32Array, B: number, IN: number, OUT: number): void {
-  for (let b = 0; b < B; b++) {
-    const ob = b * OUT;
-    for (let i = 0; i < IN; i++) {
-      const a = inp[b * IN + i];
-      if (a === 0) continue;
-      const wi = i * OUT;
-      for (let o = 0; o < OUT; o++) dweight[wi + o] += a * dout[ob + o];
-    }
-  }
-}
-
-// Wide layers: each weight row 8 columns at a time in registers, summing over the batch.
+// Each weight row 8 columns at a time in registers, summing over the batch. (For the 10-wide layer 2
+// this beat the naive row order's read-modify-write of dweight: 16 against 22 us at 64 units.)
 function dweightBlocked(dweight: Float32Array, dout: Float32Array, inp: Float32Array, B: number, IN: number, OUT: number): void {
   const OUT8 = OUT - (OUT % 8);
   for (let i = 0; i < IN; i++) {

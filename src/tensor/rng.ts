@@ -41,22 +41,6 @@ export function nextFloat(r: Rng): number {
   return nextUint32(r) / 4294967296;
 }
 
-// Fast twin of n calls to nextFloat: the same numbers in the same order, with the state kept in
-// local variables (registers) for the whole run instead of in the object.
-export function fillUniform(out: Float64Array, n: number, r: Rng): void {
-  let { a, b, c, d } = r;
-  for (let i = 0; i < n; i++) {
-    const t = (((a + b) | 0) + d) | 0;
-    d = (d + 1) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    c = (c + t) | 0;
-    out[i] = (t >>> 0) / 4294967296;
-  }
-  r.a = a; r.b = b; r.c = c; r.d = d;
-}
-
 // Fisher-Yates shuffle in place: every permutation equally likely.
 export function shuffle(order: Uint32Array, r: Rng): void {
   for (let i = order.length - 1; i > 0; i--) {

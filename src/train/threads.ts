@@ -79,6 +79,8 @@ export class ThreadedEngine implements Engine {
   private readonly x: Float32Array; private readonly y: Uint8Array; // for trainBatch's fallback
   private imageWordsOf: Uint8Array | null = null;
   private imageWords: Uint32Array = new Uint32Array(0);
+  private next: Uint32Array = new Uint32Array(0); private nextStart = 0; private nextCount = 0;
+  prefetchedSum = 0; // what prefetchNext read, kept so that its reads are not optimized away
 
   private constructor(
     readonly threads: number, private readonly all: Block[], private readonly views: SharedViews,
@@ -161,6 +163,9 @@ export class ThreadedEngine implements Engine {
     Atomics.store(this.ctl, CTL.fromBytes, 1);
     this.command(B, COMMAND.train);
     if (this.profile) this.profile.add('data', t0);
+    this.next = order; // the next batch, most likely: see prefetchNext
+    this.nextStart = start + B;
+    this.nextCount = Math.max(0, Math.min(B, order.length - start - B));
     return this.step(B, true, this.profile ? performance.now() : 0);
   }
 
@@ -172,6 +177,7 @@ export class ThreadedEngine implements Engine {
     slice.gather(B, fromBytes);
     slice.forward(B, true);
     this.sync(); // every block's share of the logits is in
+    this.prefetchNext();
     if (profile) t0 = profile.add('forward', t0);
     const lossSum = slice.loss(B);
     if (profile) t0 = profile.add('loss', t0);
@@ -183,6 +189,22 @@ export class ThreadedEngine implements Engine {
     this.gradsFinite = finite;
     if (profile) { profile.add('optimizer', t0); profile.steps++; }
     return lossSum;
+  }
+
+  // Copying the batch in is the one piece of a step that thread 0 does alone while the workers wait,
+  // and most of its time is fetching 32 images scattered over 47 MB from memory. So, in the middle of
+  // a step, thread 0 reads one word of each 64-byte line of what is most likely the next batch (the
+  // next rows of the same order): the copy then finds them in cache (measured: 31 -> 16 us a step).
+  // A wrong guess (a new epoch's order) only costs the reads.
+  private prefetchNext(): void {
+    const order = this.next, words = this.imageWords, W = this.shape.inputs >> 2;
+    let sum = 0;
+    for (let b = 0; b < this.nextCount; b++) {
+      const from = order[this.nextStart + b] * W;
+      for (let q = 0; q < W; q += 16) sum += words[from + q];
+    }
+    this.prefetchedSum = sum;
+    this.nextCount = 0;
   }
 
   evalStep(x: Float32Array, y: Uint8Array, B: number): number {
