@@ -96,18 +96,29 @@ test('with the naive kernels on one thread, the threaded engine trains bit for b
   assert.is(ours.evalLoss, reference.evalLoss);
 });
 
-test('trainBatch (the batch as bytes, scaled by each thread) trains bit for bit like fillBatch + trainStep', async () => {
+test('trainBatch (rows of the shared image set, scaled by each thread) trains bit for bit like fillBatch + trainStep', async () => {
   const order = identityOrder(2000);
   shuffle(order, makeRng(3));
   const x = new Float32Array(BATCH * PIXELS), y = new Uint8Array(BATCH);
-  for (const [threads, kernels] of [[1, 'fast'], [2, 'fast'], [2, 'naive']] as const) {
+  assert.instance(mnist.train.images.buffer, SharedArrayBuffer, 'the loader keeps images in shared memory');
+  // Another image set in shared memory (the workers must switch to it), and one outside (the fallback).
+  const shared = new Uint8Array(new SharedArrayBuffer(2000 * PIXELS));
+  shared.set(mnist.test.images.subarray(0, 2000 * PIXELS));
+  const splits = [
+    mnist.train,
+    { images: shared, labels: mnist.test.labels.subarray(0, 2000), count: 2000 },
+    { images: mnist.train.images.slice(0, 2000 * PIXELS), labels: mnist.train.labels.slice(0, 2000), count: 2000 },
+    mnist.train,
+  ];
+  for (const [threads, kernels] of [[1, 'fast'], [2, 'fast'], [3, 'fast'], [2, 'naive']] as const) {
     const a = await threaded(threads, kernels), b = await threaded(threads, kernels);
     try {
-      let at = 0;
-      for (const B of [32, 32, 17, 32, 5, 32]) {
-        fillBatch(x, y, mnist.train.images, mnist.train.labels, order, at, B);
+      let at = 0, s = 0;
+      for (const B of [32, 32, 17, 32, 5, 32, 32, 32]) {
+        const split = splits[s++ % splits.length];
+        fillBatch(x, y, split.images, split.labels, order, at, B);
         const la = a.trainStep(x, y, B);
-        const lb = b.trainBatch(mnist.train, order, at, B);
+        const lb = b.trainBatch(split, order, at, B);
         assert.is(lb, la, `${threads} threads, ${kernels}: step at ${at}`);
         at += B;
       }

@@ -78,7 +78,7 @@ export interface SharedViews {
   params: Float32Array; grads: Float32Array; m: Float32Array; v: Float32Array; // flat, blocked layout
   x: Float32Array; // (maxBatch, IN) the batch
   y: Uint8Array; // (maxBatch)
-  pixels: Uint32Array; // (maxBatch, IN/4) or the batch as its bytes, four to a word (see ThreadedEngine.trainBatch)
+  examples: Int32Array; // (maxBatch) the batch as indices into the shared image set (see ThreadedEngine.trainBatch)
   partials: Float32Array; // (T, maxBatch, C) each block's share of the logits
 }
 
@@ -88,6 +88,7 @@ export class Slice {
   readonly mask: Float32Array; // (maxBatch, Ht) this block's columns of the dropout mask
   private readonly ownX: Float32Array; // (maxBatch, IN) naive kernels only: this thread's scaling of the batch's bytes
   private input: Float32Array; // (maxBatch, IN) the batch as floats for the naive kernels: shared.x or ownX
+  private imageWords: Uint32Array = new Uint32Array(0); // the shared image set, four pixel bytes to a word (useImages)
   readonly partial: Float32Array; // (maxBatch, C) this block's Σ_h hidden·W2 (+ b2 for the last block)
   readonly preact: Float32Array; readonly hidden: Float32Array; readonly dhidden: Float32Array; readonly dpreact: Float32Array; // (maxBatch, Ht)
   readonly logits: Float32Array; readonly probs: Float32Array; readonly dlogits: Float32Array; // (maxBatch, C)
@@ -144,23 +145,32 @@ export class Slice {
     dropoutMaskColumns(this.mask, this.shape.dropoutRate, B, this.shape.hidden, this.all[this.t].h0, this.Ht, this.dropoutRng);
   }
 
+  // The image set that batches given as examples index into: (count, IN) pixel bytes, read four at
+  // a time (IN is a multiple of 4; little-endian, as ThreadedEngine checks).
+  useImages(images: Uint8Array): void {
+    this.imageWords = new Uint32Array(images.buffer, images.byteOffset, images.length >> 2);
+  }
+
   // The batch as layer 1 reads it, all B rows (every thread needs them all: it owns units, not
-  // rows): its non-zeros for the sparse kernels, its floats for the naive ones. fromBytes: the batch
-  // came as pixel bytes, scaled here as fillBatch scales them; else as floats in shared.x.
-  gather(B: number, fromBytes = false): void {
+  // rows): its non-zeros for the sparse kernels, its floats for the naive ones. fromImages: the batch
+  // is rows shared.examples of the image set, scaled here as fillBatch scales them; else floats in
+  // shared.x.
+  gather(B: number, fromImages = false): void {
     const { nz, shared } = this;
     if (this.kernels.sparse) {
-      if (fromBytes) gatherRowsFromBytes(nz, shared.pixels, this.pixelScale, 0, B);
+      if (fromImages) gatherRowsFromBytes(nz, this.imageWords, this.pixelScale, 0, B, shared.examples);
       else gatherRows(nz, shared.x, 0, B);
       return;
     }
     this.input = shared.x;
-    if (!fromBytes) return;
-    const x = (this.input = this.ownX), words = shared.pixels, PIXEL_SCALE = this.pixelScale;
-    for (let k = 0; k < (B * this.shape.inputs) >> 2; k++) {
-      const w = words[k];
-      x[4 * k] = PIXEL_SCALE[w & 255]; x[4 * k + 1] = PIXEL_SCALE[(w >>> 8) & 255];
-      x[4 * k + 2] = PIXEL_SCALE[(w >>> 16) & 255]; x[4 * k + 3] = PIXEL_SCALE[w >>> 24];
+    if (!fromImages) return;
+    const IN = this.shape.inputs, x = (this.input = this.ownX), words = this.imageWords, PIXEL_SCALE = this.pixelScale;
+    for (let b = 0; b < B; b++) {
+      for (let q = 0, from = shared.examples[b] * (IN >> 2), to = b * IN; q < IN >> 2; q++, to += 4) {
+        const w = words[from + q];
+        x[to] = PIXEL_SCALE[w & 255]; x[to + 1] = PIXEL_SCALE[(w >>> 8) & 255];
+        x[to + 2] = PIXEL_SCALE[(w >>> 16) & 255]; x[to + 3] = PIXEL_SCALE[w >>> 24];
+      }
     }
   }
 

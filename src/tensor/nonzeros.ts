@@ -42,15 +42,21 @@ export function gatherRows(nz: NonZeros, inp: Float32Array, b0: number, b1: numb
 
 // Fast twin of scaling rows b0..b1-1 of a byte batch (as fillBatch does) and then gatherRows: the
 // bytes come four to a 32-bit word (little-endian: pixel 4k is the low byte of word k), so a word of
-// four dark pixels, most of them, is skipped with one test. scale[v] is pixel v's value.
+// four dark pixels, most of them, is skipped with one test. scale[v] is pixel v's value. Row b is
+// image b of words, or, given examples, image examples[b] (words then holds a whole data set).
 // Within a lit word, every pixel is written at slot n and n moves on only for a non-zero one,
 // (v + 255) >> 8 being 1 for v in 1..255 and 0 for 0: no branch to mispredict. (A row's slots have
 // room for all N pixels, so the write past the last non-zero stays inside them.)
-export function gatherRowsFromBytes(nz: NonZeros, words: Uint32Array, scale: Float32Array, b0: number, b1: number): void {
+export function gatherRowsFromBytes(
+  nz: NonZeros, words: Uint32Array, scale: Float32Array, b0: number, b1: number, examples: Int32Array | null = null,
+): void {
   const { N, rowCount, rowIndex, rowValue } = nz;
-  if (N % 4 !== 0 || b1 > nz.maxBatch || words.length < (b1 * N) >> 2) throw new Error('gatherRowsFromBytes: rows out of range');
+  const images = Math.floor(words.length / (N >> 2));
+  if (N % 4 !== 0 || b1 > nz.maxBatch || (examples === null && images < b1)) throw new Error('gatherRowsFromBytes: rows out of range');
   for (let b = b0; b < b1; b++) {
-    const row = b * N, w0 = row >> 2;
+    const image = examples === null ? b : examples[b];
+    if (image >= images || image < 0) throw new Error(`gatherRowsFromBytes: image ${image} out of range`);
+    const row = b * N, w0 = image * (N >> 2);
     let n = row;
     for (let q = 0; q < N >> 2; q++) {
       const w = words[w0 + q];

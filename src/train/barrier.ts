@@ -12,7 +12,8 @@ export const CTL = {
   spinMicros: 5, // how long a thread spins before it sleeps (0 when there are more threads than cores)
   finite: 8, // finite + t: 1 when thread t's gradients were all finite (16 threads at most)
   finiteW1: 24, // finiteW1 + t: 0 when thread t's fused kernel met a non-finite W1 gradient (never stored)
-  fromBytes: 40, // 1 when this step's batch came as pixel bytes, 0 when as scaled floats in x
+  fromImages: 40, // 1 when this step's batch is rows of the shared image set (examples), 0 when floats in x
+  imageSet: 41, // bumped when thread 0 posts the workers another image set
   length: 48,
 } as const;
 

@@ -37,7 +37,7 @@ export function sharedViews(buffer: SharedArrayBuffer | null, shape: ModelShape,
   const views: SharedViews = {
     params: f32(P), grads: f32(P), m: f32(P), v: f32(P),
     x: f32(maxBatch * IN), y: take((b, o, k) => new Uint8Array(b, o, k), maxBatch, 1),
-    pixels: take((b, o, k) => new Uint32Array(b, o, k), (maxBatch * IN) / 4, 4), // IN is a multiple of 4
+    examples: i32(maxBatch),
     partials: f32(threads * maxBatch * C),
   };
   return { views, ctl, bytes: at };

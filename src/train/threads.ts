@@ -77,7 +77,7 @@ export class ThreadedEngine implements Engine {
   private readonly slice: Slice;
   private broken = false;
   private readonly x: Float32Array; private readonly y: Uint8Array; // for trainBatch's fallback
-  private imageWordsOf: Uint8Array | null = null;
+  private images: Uint8Array | null = null; // the image set the workers have (shareImages)
   private imageWords: Uint32Array = new Uint32Array(0);
   private next: Uint32Array = new Uint32Array(0); private nextStart = 0; private nextCount = 0;
   prefetchedSum = 0; // what prefetchNext read, kept so that its reads are not optimized away
@@ -139,28 +139,25 @@ export class ThreadedEngine implements Engine {
     return this.step(B, false, t0);
   }
 
-  // The batch as its bytes: thread 0 copies them (a word at a time) and the labels into shared memory,
-  // and every thread scales and indexes its own rows (see Slice.gather), so the batch is never
-  // filled as floats on one thread. The same values as fillBatch followed by trainStep.
+  // The batch as rows of the image set, which the loader keeps in shared memory: thread 0 writes the
+  // B example indices and labels, and every thread reads and scales the pixel bytes itself (see
+  // Slice.gather): no copy of the batch, no float batch filled on one thread. The same values as
+  // fillBatch followed by trainStep, which is what runs for images outside shared memory.
   trainBatch(split: Split, order: Uint32Array, start: number, B: number): number {
     const { images, labels } = split;
-    const IN = this.shape.inputs;
-    if (images.byteOffset % 4 !== 0 || !LITTLE_ENDIAN) {
+    if (!(images.buffer instanceof SharedArrayBuffer) || images.byteOffset % 4 !== 0 || !LITTLE_ENDIAN) {
       fillBatch(this.x, this.y, images, labels, order, start, B);
       return this.trainStep(this.x, this.y, B);
     }
     const t0 = this.profile ? performance.now() : 0;
-    if (this.imageWordsOf !== images) { // once per image set, not per batch
-      this.imageWords = new Uint32Array(images.buffer, images.byteOffset, images.length >> 2);
-      this.imageWordsOf = images;
-    }
-    const from = this.imageWords, to = this.views.pixels, y = this.views.y, W = IN >> 2;
+    if (this.images !== images) this.shareImages(images); // once per image set, not per batch
+    const { examples, y } = this.views;
     for (let b = 0; b < B; b++) {
       const example = order[start + b];
-      for (let q = 0, src = example * W, dst = b * W; q < W; q++) to[dst + q] = from[src + q];
+      examples[b] = example;
       y[b] = labels[example];
     }
-    Atomics.store(this.ctl, CTL.fromBytes, 1);
+    Atomics.store(this.ctl, CTL.fromImages, 1);
     this.command(B, COMMAND.train);
     if (this.profile) this.profile.add('data', t0);
     this.next = order; // the next batch, most likely: see prefetchNext
@@ -169,12 +166,22 @@ export class ThreadedEngine implements Engine {
     return this.step(B, true, this.profile ? performance.now() : 0);
   }
 
+  // Hands every thread the image set (its buffer is shared, not copied). Workers pick it up from
+  // their port when they see CTL.imageSet move, after the next barrier.
+  private shareImages(images: Uint8Array): void {
+    this.images = images;
+    this.imageWords = new Uint32Array(images.buffer, images.byteOffset, images.length >> 2);
+    this.slice.useImages(images);
+    for (const port of this.ports) port.postMessage(images);
+    Atomics.add(this.ctl, CTL.imageSet, 1);
+  }
+
   // The rest of a training step, once the batch is in shared memory.
-  private step(B: number, fromBytes: boolean, t0: number): number {
+  private step(B: number, fromImages: boolean, t0: number): number {
     const { slice, profile, threads, ctl } = this;
     this.sync(); // start
     slice.drawMask(B);
-    slice.gather(B, fromBytes);
+    slice.gather(B, fromImages);
     slice.forward(B, true);
     this.sync(); // every block's share of the logits is in
     this.prefetchNext();
@@ -191,11 +198,10 @@ export class ThreadedEngine implements Engine {
     return lossSum;
   }
 
-  // Copying the batch in is the one piece of a step that thread 0 does alone while the workers wait,
-  // and most of its time is fetching 32 images scattered over 47 MB from memory. So, in the middle of
-  // a step, thread 0 reads one word of each 64-byte line of what is most likely the next batch (the
-  // next rows of the same order): the copy then finds them in cache (measured: 31 -> 16 us a step).
-  // A wrong guess (a new epoch's order) only costs the reads.
+  // Each step starts with every thread reading 32 images scattered over 47 MB. So, in the middle of a
+  // step, thread 0 reads one word of each 64-byte line of what is most likely the next batch (the
+  // next rows of the same order), bringing them into the cache the cores share. A wrong guess (a new
+  // epoch's order) only costs the reads.
   private prefetchNext(): void {
     const order = this.next, words = this.imageWords, W = this.shape.inputs >> 2;
     let sum = 0;
@@ -249,7 +255,7 @@ export class ThreadedEngine implements Engine {
     if (x.length === xs.length) xs.set(x);
     else for (let i = 0; i < B * IN; i++) xs[i] = x[i];
     for (let b = 0; b < B; b++) ys[b] = y[b];
-    Atomics.store(this.ctl, CTL.fromBytes, 0);
+    Atomics.store(this.ctl, CTL.fromImages, 0);
     this.command(B, command);
   }
 

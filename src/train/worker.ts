@@ -1,7 +1,7 @@
 // A worker thread of the threaded engine (threads.ts): it rebuilds the views over the shared memory,
 // then runs its block of every step, meeting the other threads at the barriers.
 
-import { workerData, parentPort } from 'node:worker_threads';
+import { workerData, parentPort, receiveMessageOnPort } from 'node:worker_threads';
 import { Slice, KERNELS, blocks } from '../nn/slice.ts';
 import { sharedViews, type WorkerSetup } from './shared.ts';
 import { PIXEL_SCALE } from './batch.ts';
@@ -13,16 +13,19 @@ const { views, ctl } = sharedViews(setup.buffer, shape, maxBatch, threads);
 const all = blocks(shape, threads);
 const slice = new Slice(shape, maxBatch, t, all, views, KERNELS[setup.kernels], setup.adam, PIXEL_SCALE, setup.dropoutRng);
 
+let imageSet = 0;
+
 function run(): void {
   for (;;) {
     barrier(ctl, threads, Infinity); // start: thread 0 has loaded the batch and the command
+    if (Atomics.load(ctl, CTL.imageSet) !== imageSet) takeImages();
     const command = Atomics.load(ctl, CTL.command);
     if (command === COMMAND.exit) return;
     if (command !== COMMAND.train && command !== COMMAND.eval) throw new Error(`unknown command ${command}`);
     const B = Atomics.load(ctl, CTL.batch);
     const training = command === COMMAND.train;
     if (training) slice.drawMask(B);
-    slice.gather(B, Atomics.load(ctl, CTL.fromBytes) === 1);
+    slice.gather(B, Atomics.load(ctl, CTL.fromImages) === 1);
     slice.forward(B, training);
     barrier(ctl, threads); // every block's share of the logits is in
     if (!training) continue;
@@ -32,6 +35,14 @@ function run(): void {
     Atomics.store(ctl, CTL.finiteW1 + t, slice.finiteW1 ? 1 : 0);
     barrier(ctl, threads); // end
   }
+}
+
+// The image set thread 0 posted before the barrier (postMessage has queued it on our port by then).
+function takeImages(): void {
+  const received = receiveMessageOnPort(setup.port);
+  if (received === undefined || !(received.message instanceof Uint8Array)) throw new Error('the image set did not arrive');
+  slice.useImages(received.message);
+  imageSet = Atomics.load(ctl, CTL.imageSet);
 }
 
 parentPort!.postMessage('ready');
