@@ -152,6 +152,32 @@ test('threads change only the logits\' summation order: 1, 2 and 3 threads stay 
   assert.ok(runs[0].losses[19] < runs[0].losses[0] * 0.8, 'it learns');
 });
 
+test('loadParams takes the canonical layout (a saved model): readParams gives it back, and every thread uses it', async () => {
+  const canonical = Float32Array.from({ length: P }, (_, i) => Math.sin(i) * 0.05);
+  const { x, y, B } = BATCHES[0];
+  const losses: number[] = [];
+  for (const threads of [1, 2, 3]) {
+    const engine = await threaded(threads, 'fast');
+    try {
+      engine.loadParams(canonical);
+      assert.ok(sameBits(engine.readParams(), canonical), `${threads} threads`);
+      losses.push(engine.evalStep(x, y, B));
+    } finally {
+      await engine.close();
+    }
+  }
+  const teaching = new CpuEngine(options);
+  teaching.model.params.set(canonical);
+  const reference = teaching.evalStep(x, y, B);
+  for (const loss of losses) assert.ok(Math.abs(loss - reference) < 1e-4 * reference, `eval losses ${losses}, teaching model ${reference}`);
+  const engine = await threaded(2, 'fast');
+  try {
+    assert.throws(() => engine.loadParams(new Float32Array(P - 1)), /loadParams: 101769 values, expected 101770/);
+  } finally {
+    await engine.close();
+  }
+});
+
 test('fast kernels never store W1\'s gradient, yet a non-finite one is named: each thread flags its own', async () => {
   const engine = await threaded(2, 'fast');
   const internals = engine as unknown as { ctl: Int32Array; slice: { finiteW1: boolean } };

@@ -3,7 +3,8 @@
 import { join } from 'node:path';
 import { MNIST_MODEL } from '../nn/model.ts';
 import { FILES, loadSplit, packageDataDir } from './data.ts';
-import { CpuEngine } from './engine.ts';
+import os from 'node:os';
+import { ThreadedEngine } from './threads.ts';
 import { evaluate, type EvalStats } from './loop.ts';
 import { evaluationLine, type Output } from './progress.ts';
 import { loadModel } from './model_file.ts';
@@ -36,16 +37,21 @@ export function evaluateHelpText(program: string): string {
   return helpTable(EVALUATE_FLAGS, program);
 }
 
-// Evaluation runs on the CPU engine: the weights go straight into its flat parameter buffer.
+// Evaluation runs on the bench's default CPU engine (fast kernels, every core), so the line matches
+// the one the bench printed after training with these weights.
 export async function runEvaluate(options: EvaluateOptions, out: Output): Promise<EvalStats> {
   const modelPath = options.model ?? '';
   const params = loadModel(modelPath, MNIST_MODEL);
   const dir = options.data ?? packageDataDir();
   const test = loadSplit(join(dir, FILES.testImages), join(dir, FILES.testLabels));
-  const engine = new CpuEngine({ batchSize: options.batchSize, learningRate: 0, seed: 0 });
-  engine.model.params.set(params);
-  out.write(`model: ${modelPath} (${MNIST_MODEL.inputs}-${MNIST_MODEL.hidden}-${MNIST_MODEL.classes}, ${params.length} weights), evaluating on ${test.count} images\n`);
-  const stats = await evaluate(engine, test, options.batchSize);
-  out.write(evaluationLine(stats.steps, stats.seconds, stats.loss, stats.accuracy) + '\n');
-  return stats;
+  const engine = await ThreadedEngine.create({ threads: os.availableParallelism(), kernels: 'fast', batchSize: options.batchSize, learningRate: 0, seed: 0 });
+  try {
+    engine.loadParams(params);
+    out.write(`model: ${modelPath} (${MNIST_MODEL.inputs}-${MNIST_MODEL.hidden}-${MNIST_MODEL.classes}, ${params.length} weights), evaluating on ${test.count} images\n`);
+    const stats = await evaluate(engine, test, options.batchSize);
+    out.write(evaluationLine(stats.steps, stats.seconds, stats.loss, stats.accuracy) + '\n');
+    return stats;
+  } finally {
+    await engine.close();
+  }
 }

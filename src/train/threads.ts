@@ -240,6 +240,13 @@ export class ThreadedEngine implements Engine {
     return p;
   }
 
+  // Sets the parameters from the canonical [W1, b1, W2, b2] layout (a saved model, for evaluation).
+  // Between steps the workers wait at a barrier, so they see the new values at the next step.
+  loadParams(canonical: Float32Array): void {
+    if (canonical.length !== this.views.params.length) throw new Error(`loadParams: ${canonical.length} values, expected ${this.views.params.length}`);
+    copyLayout(canonical, this.views.params, this.shape, this.all, true);
+  }
+
   async close(): Promise<void> {
     if (!this.broken && this.workers.length > 0) {
       Atomics.store(this.ctl, CTL.command, COMMAND.exit);
