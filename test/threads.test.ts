@@ -152,6 +152,28 @@ test('threads change only the logits\' summation order: 1, 2 and 3 threads stay 
   assert.ok(runs[0].losses[19] < runs[0].losses[0] * 0.8, 'it learns');
 });
 
+test('a trainBatch refused (batch too large) posts nothing: the next image set still reaches the workers', async () => {
+  const order = identityOrder(2000);
+  const other = new Uint8Array(new SharedArrayBuffer(2000 * PIXELS));
+  other.set(mnist.test.images.subarray(0, 2000 * PIXELS));
+  const third = new Uint8Array(new SharedArrayBuffer(2000 * PIXELS));
+  third.set(mnist.train.images.subarray(2000 * PIXELS, 4000 * PIXELS));
+  const splitB = { images: other, labels: mnist.test.labels.subarray(0, 2000), count: 2000 };
+  const splitC = { images: third, labels: mnist.train.labels.subarray(2000, 4000), count: 2000 };
+  const a = await threaded(2, 'fast'), b = await threaded(2, 'fast');
+  const x = new Float32Array(BATCH * PIXELS), y = new Uint8Array(BATCH);
+  try {
+    assert.throws(() => b.trainBatch(splitB, order, 0, BATCH + 1), /exceeds/);
+    for (const split of [splitC, splitB, splitC]) {
+      fillBatch(x, y, split.images, split.labels, order, 64, BATCH);
+      assert.is(b.trainBatch(split, order, 64, BATCH), a.trainStep(x, y, BATCH));
+    }
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
 test('loadParams takes the canonical layout (a saved model): readParams gives it back, and every thread uses it', async () => {
   const canonical = Float32Array.from({ length: P }, (_, i) => Math.sin(i) * 0.05);
   const { x, y, B } = BATCHES[0];

@@ -2,7 +2,9 @@
 // thread; block t owns its columns of W1 and b1, its rows of W2, and (the last block) b2. Its
 // parameters are contiguous in the flat buffer, [W1_t (IN,Ht), b1_t (Ht), W2_t (Ht,C)] (+ b2), so
 // every kernel call is a plain call on views, and the thread runs Adam on its own range.
-// Each output is computed by exactly one thread in a fixed order, so a run repeats bit for bit.
+// Each parameter, gradient and share of the logits is computed by exactly one thread in a fixed
+// order (the logits, loss, dropout mask and non-zeros every thread computes for itself, identically),
+// so a run repeats bit for bit.
 
 import { matmulForward, matmulBackward, matmulForwardFast, matmulBackwardFast, matmulForwardSparse, matmulBackwardSparse } from '../tensor/matmul.ts';
 import { biasBackward, biasForward } from '../tensor/bias.ts';
@@ -165,8 +167,11 @@ export class Slice {
     this.input = shared.x;
     if (!fromImages) return;
     const IN = this.shape.inputs, x = (this.input = this.ownX), words = this.imageWords, PIXEL_SCALE = this.pixelScale;
+    const images = Math.floor(words.length / (IN >> 2));
     for (let b = 0; b < B; b++) {
-      for (let q = 0, from = shared.examples[b] * (IN >> 2), to = b * IN; q < IN >> 2; q++, to += 4) {
+      const image = shared.examples[b];
+      if (image < 0 || image >= images) throw new Error(`gather: image ${image} out of range`);
+      for (let q = 0, from = image * (IN >> 2), to = b * IN; q < IN >> 2; q++, to += 4) {
         const w = words[from + q];
         x[to] = PIXEL_SCALE[w & 255]; x[to + 1] = PIXEL_SCALE[(w >>> 8) & 255];
         x[to + 2] = PIXEL_SCALE[(w >>> 16) & 255]; x[to + 3] = PIXEL_SCALE[w >>> 24];

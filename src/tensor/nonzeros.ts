@@ -25,7 +25,7 @@ export function makeNonZeros(maxBatch: number, N: number): NonZeros {
   };
 }
 
-// Rows b0..b1-1 of inp (B,N). Rows are independent, so threads can gather disjoint row ranges.
+// Rows b0..b1-1 of inp (B,N). Rows are independent: a batch can be gathered in pieces.
 export function gatherRows(nz: NonZeros, inp: Float32Array, b0: number, b1: number): void {
   const { N, rowCount, rowIndex, rowValue } = nz;
   if (b1 > nz.maxBatch || inp.length < b1 * N) throw new Error('gatherRows: rows out of range');

@@ -99,7 +99,12 @@ function readWhole(path: string): Uint8Array {
   if (size === 0) throw new DataError('the file is empty', path);
   // Into a SharedArrayBuffer, so that the threaded engine's workers can read the images where they
   // are (no copy per batch, no second copy of the data set).
-  const bytes = new Uint8Array(new SharedArrayBuffer(size));
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(new SharedArrayBuffer(size));
+  } catch {
+    throw new DataError(`cannot hold the file in memory (${size} bytes)`, path);
+  }
   let fd = -1;
   try {
     fd = openSync(path, 'r');

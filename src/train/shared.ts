@@ -18,7 +18,7 @@ export interface WorkerSetup {
   kernels: KernelSet;
   adam: AdamConfig;
   dropoutRng: Rng; // the dropout generator's starting state, the same in every thread
-  port: MessagePort; // for the error message, read synchronously by thread 0
+  port: MessagePort; // to thread 0: a failure's message (read synchronously); from it: image sets ({ id, images })
 }
 
 // Lays the shared memory out (8-byte aligned pieces); with buffer null, only measures it.

@@ -3,15 +3,18 @@
 //   - the hidden layer's 128 units are cut into T contiguous blocks; thread t owns block t: its
 //     columns of W1 and b1, its rows of W2 (and the last block owns b2), all contiguous in the flat
 //     parameters, with their gradients and Adam moments;
-//   - per step, thread 0 copies the batch in. Then every thread: draws its units' columns of the
+//   - per step, thread 0 writes the batch's example indices and labels (the images themselves sit
+//     in shared memory, read in place) | barrier | then every thread: draws its units' columns of the
 //     dropout mask (all threads run the same generator over the whole mask and keep their own
 //     columns) and gathers the non-zeros of the whole batch for itself, then layer 1 for its units
 //     and its share of the logits | barrier | the loss (each thread sums the shares in block order,
 //     so all get the same bits), the backward pass for its block, Adam on its own parameters | barrier.
 //     Whatever one thread can make for itself in a few microseconds, it does: reading what another
 //     core has just written costs a cache miss per 64 bytes.
-// Every number is computed by one thread in a fixed order, so a run repeats bit for bit for a given
-// seed and thread count. Only the logits' sum over blocks depends on the thread count.
+// Every parameter, gradient and share of the logits is computed by one thread in a fixed order (what
+// every thread computes, the logits, loss, mask and non-zeros, each computes identically), so a run
+// repeats bit for bit for a given seed and thread count. Only the logits' sum over blocks depends on
+// the thread count.
 
 import { Worker, MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
@@ -104,8 +107,10 @@ export class ThreadedEngine implements Engine {
     const { views, ctl } = sharedViews(buffer, shape, maxBatch, threads);
     initParams(views.params, shape, all, options.seed);
     // Spinning only pays while every thread has a core of its own; 250 us covers the usual waits
-    // (including thread 0 filling the next batch) without burning a time slice when they are long.
+    // (including thread 0's turn in the training loop between steps) without burning a time slice
+    // when they are long.
     Atomics.store(ctl, CTL.spinMicros, threads <= os.availableParallelism() ? SPIN_MICROS : 0);
+    for (let t = 0; t < threads; t++) Atomics.store(ctl, CTL.finiteW1 + t, 1); // nothing non-finite before the first step
     const dropoutRng = makeRng(options.seed, RNG_STREAM.dropout); // each worker gets a copy of its state
     const workers: Worker[] = [];
     const ports: MessagePort[] = [];
@@ -150,6 +155,7 @@ export class ThreadedEngine implements Engine {
       return this.trainStep(this.x, this.y, B);
     }
     const t0 = this.profile ? performance.now() : 0;
+    this.command(B, COMMAND.train); // checks B and that the workers are alive before anything is posted
     if (this.images !== images) this.shareImages(images); // once per image set, not per batch
     const { examples, y } = this.views;
     for (let b = 0; b < B; b++) {
@@ -158,7 +164,6 @@ export class ThreadedEngine implements Engine {
       y[b] = labels[example];
     }
     Atomics.store(this.ctl, CTL.fromImages, 1);
-    this.command(B, COMMAND.train);
     if (this.profile) this.profile.add('data', t0);
     this.next = order; // the next batch, most likely: see prefetchNext
     this.nextStart = start + B;
@@ -166,14 +171,16 @@ export class ThreadedEngine implements Engine {
     return this.step(B, true, this.profile ? performance.now() : 0);
   }
 
-  // Hands every thread the image set (its buffer is shared, not copied). Workers pick it up from
-  // their port when they see CTL.imageSet move, after the next barrier.
+  // Hands every thread the image set (its buffer is shared, not copied), numbered. Workers pick it up
+  // from their port when they see CTL.imageSet move, after the next barrier, and keep the message
+  // with that number (an older one, left by a step that never ran, is passed over).
   private shareImages(images: Uint8Array): void {
     this.images = images;
     this.imageWords = new Uint32Array(images.buffer, images.byteOffset, images.length >> 2);
     this.slice.useImages(images);
-    for (const port of this.ports) port.postMessage(images);
-    Atomics.add(this.ctl, CTL.imageSet, 1);
+    const id = Atomics.load(this.ctl, CTL.imageSet) + 1;
+    for (const port of this.ports) port.postMessage({ id, images });
+    Atomics.store(this.ctl, CTL.imageSet, id);
   }
 
   // The rest of a training step, once the batch is in shared memory.

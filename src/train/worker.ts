@@ -37,12 +37,18 @@ function run(): void {
   }
 }
 
-// The image set thread 0 posted before the barrier (postMessage has queued it on our port by then).
+// The image set thread 0 posted before the barrier (postMessage has queued it on our port by then):
+// the message numbered CTL.imageSet; older ones (posted for a step that never ran) are passed over.
 function takeImages(): void {
-  const received = receiveMessageOnPort(setup.port);
-  if (received === undefined || !(received.message instanceof Uint8Array)) throw new Error('the image set did not arrive');
-  slice.useImages(received.message);
-  imageSet = Atomics.load(ctl, CTL.imageSet);
+  const wanted = Atomics.load(ctl, CTL.imageSet);
+  for (;;) {
+    const received = receiveMessageOnPort(setup.port)?.message as { id: number; images: Uint8Array } | undefined;
+    if (received === undefined) throw new Error(`image set ${wanted} did not arrive`);
+    if (received.id !== wanted) continue;
+    slice.useImages(received.images);
+    imageSet = wanted;
+    return;
+  }
 }
 
 parentPort!.postMessage('ready');
