@@ -5,7 +5,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ThreadedEngine, copyLayout } from '../src/train/threads.ts';
 import { CpuEngine, type Engine } from '../src/train/engine.ts';
-import { blocks } from '../src/nn/slice.ts';
+import { blocks, Slice, KERNELS } from '../src/nn/slice.ts';
+import { sharedViews } from '../src/train/shared.ts';
+import { KERAS_ADAM } from '../src/nn/optimizer.ts';
+import { PIXEL_SCALE } from '../src/train/batch.ts';
 import { MNIST_MODEL } from '../src/nn/model.ts';
 import { makeEngine } from '../src/train/run.ts';
 import { parseFlags, DEFAULTS } from '../src/train/flags.ts';
@@ -150,6 +153,34 @@ test('threads change only the logits\' summation order: 1, 2 and 3 threads stay 
     assert.ok(worst < 1e-5, `parameters differ by ${worst}`);
   }
   assert.ok(runs[0].losses[19] < runs[0].losses[0] * 0.8, 'it learns');
+});
+
+test('W1 rows are shared out between threads: whichever thread updates a block\'s rows, the bits are the same', () => {
+  // Two blocks' Slices on one shared memory, run here in turn. The one whose update() runs first
+  // takes its own rows and then (the other's gradient being ready) all of the other block's; the
+  // runs differ only in that order, so they must end with the same parameters and moments.
+  const T = 2, all = blocks(MNIST_MODEL, T);
+  const run = (first: number) => {
+    const buffer = new SharedArrayBuffer(sharedViews(null, MNIST_MODEL, BATCH, T).bytes);
+    const { views, ctl } = sharedViews(buffer, MNIST_MODEL, BATCH, T);
+    const init = makeRng(9);
+    for (let i = 0; i < views.params.length; i++) views.params[i] = (init.a = (init.a * 1103515245 + 12345) | 0) / 2 ** 35;
+    Atomics.store(ctl, CTL.spinMicros, 250);
+    const slices = all.map((_, t) => new Slice(MNIST_MODEL, BATCH, t, all, views, KERNELS.fast, KERAS_ADAM, PIXEL_SCALE, makeRng(5, 2)));
+    const chunks = Math.ceil(IN / 16);
+    for (const { x, y, B } of BATCHES.slice(0, 4)) {
+      views.x.set(x);
+      views.y.set(y);
+      for (const s of slices) { s.drawMask(B); s.gather(B); s.forward(B, true); }
+      for (const s of slices) { s.loss(B); s.backward(B); }
+      assert.ok(slices[first].update());
+      assert.ok(Atomics.load(ctl, CTL.work + 16 * (1 - first)) >= chunks, 'the first thread took the other block\'s rows too');
+      assert.ok(slices[1 - first].update());
+    }
+    return { params: views.params.slice(), m: views.m.slice(), v: views.v.slice() };
+  };
+  const a = run(0), b = run(1);
+  for (const name of ['params', 'm', 'v'] as const) assert.ok(sameBits(a[name], b[name]), name);
 });
 
 test('a trainBatch refused (batch too large) posts nothing: the next image set still reaches the workers', async () => {

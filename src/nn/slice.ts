@@ -1,10 +1,11 @@
 // One thread's share of the network. The 128 hidden units are cut into T contiguous blocks, one per
 // thread; block t owns its columns of W1 and b1, its rows of W2, and (the last block) b2. Its
 // parameters are contiguous in the flat buffer, [W1_t (IN,Ht), b1_t (Ht), W2_t (Ht,C)] (+ b2), so
-// every kernel call is a plain call on views, and the thread runs Adam on its own range.
-// Each parameter, gradient and share of the logits is computed by exactly one thread in a fixed
-// order (the logits, loss, dropout mask and non-zeros every thread computes for itself, identically),
-// so a run repeats bit for bit.
+// every kernel call is a plain call on views, and the thread runs Adam on its own range (W1's rows
+// excepted: any thread may update them, see update()).
+// Each parameter, gradient and share of the logits is computed once, the same way by whichever
+// thread (the logits, loss, dropout mask and non-zeros every thread computes for itself,
+// identically), so a run repeats bit for bit.
 
 import { matmulForward, matmulBackward, matmulForwardFast, matmulBackwardFast, matmulForwardSparse, matmulBackwardSparse } from '../tensor/matmul.ts';
 import { biasBackward, biasForward } from '../tensor/bias.ts';
@@ -15,6 +16,7 @@ import { type NonZeros, makeNonZeros, gatherRows, gatherRowsFromBytes, gatherCol
 import type { Rng } from '../tensor/rng.ts';
 import { dropoutMaskColumns } from '../tensor/dropout.ts';
 import type { ModelShape } from './model.ts';
+import { CTL } from '../train/barrier.ts';
 
 export type KernelSet = 'naive' | 'fast';
 
@@ -82,7 +84,26 @@ export interface SharedViews {
   y: Uint8Array; // (maxBatch)
   examples: Int32Array; // (maxBatch) the batch as indices into the shared image set (see ThreadedEngine.trainBatch)
   partials: Float32Array; // (T, maxBatch, C) each block's share of the logits
+  // Each block's gradient at layer 1's input, (maxBatch, Ht) at maxBatch·h0, and its pixels lit so
+  // far, (IN) at t·IN: shared so that a thread done with its own W1 rows can update another block's
+  // (see update).
+  dpreact: Float32Array; // (maxBatch, H) in blocks
+  lit: Uint8Array; // (T, IN)
+  ctl: Int32Array; // the control words (barrier.ts's CTL)
 }
+
+// The W1 rows of one block, as update() hands them out between threads (CHUNK rows at a time).
+interface W1Block {
+  W1: Float32Array; m: Float32Array; v: Float32Array; // (IN,Ht)
+  dpreact: Float32Array; // (maxBatch,Ht)
+  lit: Uint8Array; // (IN)
+  gradRow: Float32Array; // (Ht) this thread's scratch for this block
+  Ht: number;
+}
+
+// Rows of W1 per claim: enough to amortize the atomic add (about 20 us of work a chunk at 64 units),
+// few enough that a thread finishing early finds work left to take.
+const CHUNK = 16;
 
 export class Slice {
   readonly W1: Float32Array; readonly b1: Float32Array; readonly W2: Float32Array; readonly b2: Float32Array | null;
@@ -99,7 +120,7 @@ export class Slice {
   readonly pRest: Float32Array; readonly gRest: Float32Array; readonly mRest: Float32Array; readonly vRest: Float32Array; // the same, past W1_t
   readonly mW1: Float32Array; readonly vW1: Float32Array; // W1_t's moments
   readonly lit: Uint8Array; // (IN) whether pixel i has been lit in a training batch (sparseBackwardAdam)
-  readonly gradRow: Float32Array; // (Ht) sparseBackwardAdam's scratch: one row of W1_t's gradient
+  private readonly w1Blocks: W1Block[]; // every block's W1 rows, for update()
   finiteW1 = true; // with the fused kernel, whether W1_t's last gradient was finite (it is not stored in grads)
   private batch = 0; // rows of the step under way, from backward() to update()
   readonly result: LossResult = { lossSum: 0, correct: 0 };
@@ -129,15 +150,20 @@ export class Slice {
     this.ownX = new Float32Array(kernels.sparse ? 0 : maxBatch * IN);
     this.input = shared.x;
     this.partial = shared.partials.subarray(t * maxBatch * C, (t + 1) * maxBatch * C);
-    [this.preact, this.hidden, this.dhidden, this.dpreact] = [0, 0, 0, 0].map(() => new Float32Array(maxBatch * Ht));
+    [this.preact, this.hidden, this.dhidden] = [0, 0, 0].map(() => new Float32Array(maxBatch * Ht));
+    this.dpreact = shared.dpreact.subarray(maxBatch * block.h0, maxBatch * (block.h0 + Ht));
     [this.logits, this.probs, this.dlogits] = [0, 0, 0].map(() => new Float32Array(maxBatch * C));
     this.nz = makeNonZeros(maxBatch, IN);
     [this.pBlock, this.gBlock, this.mBlock, this.vBlock] = [shared.params, shared.grads, shared.m, shared.v]
       .map((buf) => buf.subarray(block.offset, block.offset + block.size));
     [this.pRest, this.gRest, this.mRest, this.vRest] = [this.pBlock, this.gBlock, this.mBlock, this.vBlock].map((buf) => buf.subarray(IN * Ht));
     [this.mW1, this.vW1] = [this.mBlock, this.vBlock].map((buf) => buf.subarray(0, IN * Ht));
-    this.lit = new Uint8Array(IN);
-    this.gradRow = new Float32Array(Ht);
+    this.w1Blocks = all.map(({ h0, hidden, offset }, u) => ({
+      W1: shared.params.subarray(offset, offset + IN * hidden), m: shared.m.subarray(offset, offset + IN * hidden),
+      v: shared.v.subarray(offset, offset + IN * hidden), dpreact: shared.dpreact.subarray(maxBatch * h0, maxBatch * (h0 + hidden)),
+      lit: shared.lit.subarray(u * IN, (u + 1) * IN), gradRow: new Float32Array(hidden), Ht: hidden,
+    }));
+    this.lit = this.w1Blocks[t].lit;
   }
 
   // This block's columns of the step's dropout mask. Every thread runs the same generator over the
@@ -212,6 +238,9 @@ export class Slice {
   backward(B: number): void {
     const { shape: { inputs: IN, classes: C }, Ht, kernels, shared } = this;
     this.batch = B;
+    // No thread is still at the last step's chunks (the end barrier), and none takes this step's before
+    // the gradient is ready (below): the counter can start over.
+    if (kernels.layer1BackwardAdam !== null) Atomics.store(shared.ctl, CTL.work + 16 * this.t, 0);
     (kernels.layer1BackwardAdam !== null ? this.gRest : this.gBlock).fill(0);
     softmaxCrossEntropyBackward(this.dlogits, this.probs, shared.y, B, C);
     if (this.db2 !== null) biasBackward(this.db2, this.dlogits, B, C);
@@ -221,15 +250,43 @@ export class Slice {
     reluDropoutBackward(this.dpreact, this.dhidden, this.preact, this.mask, B * Ht);
     biasBackward(this.db1, this.dpreact, B, Ht);
     if (kernels.layer1BackwardAdam === null) kernels.layer1Backward(this.dW1, this.dpreact, this.input, this.nz, this.W1, B, IN, Ht);
+    else Atomics.store(shared.ctl, CTL.work + 16 * this.t + 1, this.step + 1); // block t's W1 rows are open to every thread
   }
 
   // Adam over this block's own parameter range. Returns false if a gradient was not finite.
+  // With the fused kernel, W1's rows are handed out CHUNK at a time from a counter per block: this
+  // thread takes its own block's chunks, then helps with any other block whose gradient is ready.
+  // On this VM one core at a time can run 1.5x slower for hundreds of milliseconds (its neighbours on
+  // the host); a fixed split would make every step wait for the slow core, this one lets the other
+  // core take over part of its rows. Any thread computes a row exactly as the owner would (the same
+  // kernel on the same shared data, its own identical non-zeros), so results do not depend on who did
+  // what. finiteW1 covers the rows this thread updated.
   update(): boolean {
-    const { shape: { inputs: IN }, Ht, kernels, adam } = this;
+    const { kernels, adam, all, t } = this;
     const step = ++this.step;
     if (kernels.layer1BackwardAdam === null) return kernels.adamUpdate(this.pBlock, this.mBlock, this.vBlock, this.gBlock, adam, step, this.pBlock.length);
-    this.finiteW1 = kernels.layer1BackwardAdam(this.W1, this.mW1, this.vW1, this.gradRow, this.dpreact, this.nz, this.lit, adam, step, this.batch, IN, Ht);
-    const finiteRest = kernels.adamUpdate(this.pRest, this.mRest, this.vRest, this.gRest, adam, step, this.pRest.length);
-    return this.finiteW1 && finiteRest;
+    const { ctl } = this.shared;
+    let finite = this.updateW1Rows(t, step);
+    const wait = Atomics.load(ctl, CTL.spinMicros) > 0; // only while every thread has a core: the owner is busy, not descheduled
+    for (let k = 1; k < all.length; k++) {
+      const u = (t + k) % all.length, ready = CTL.work + 16 * u + 1;
+      // A block still in its backward pass is a few microseconds from ready: wait for it, then help.
+      while (wait && Atomics.load(ctl, ready) !== step && Atomics.load(ctl, CTL.failed) === 0);
+      if (Atomics.load(ctl, ready) === step) finite = this.updateW1Rows(u, step) && finite;
+    }
+    this.finiteW1 = finite;
+    return kernels.adamUpdate(this.pRest, this.mRest, this.vRest, this.gRest, adam, step, this.pRest.length) && finite;
+  }
+
+  // Claims block u's chunks of W1 rows until none is left; false if a gradient was not finite.
+  private updateW1Rows(u: number, step: number): boolean {
+    const { shape: { inputs: IN }, kernels, adam, nz, batch } = this;
+    const { W1, m, v, dpreact, lit, gradRow, Ht } = this.w1Blocks[u];
+    const fused = kernels.layer1BackwardAdam!, counter = CTL.work + 16 * u, chunks = Math.ceil(IN / CHUNK);
+    let finite = true;
+    for (let c = Atomics.add(this.shared.ctl, counter, 1); c < chunks; c = Atomics.add(this.shared.ctl, counter, 1)) {
+      finite = fused(W1, m, v, gradRow, dpreact, nz, lit, adam, step, batch, IN, Ht, c * CHUNK, Math.min(IN, (c + 1) * CHUNK)) && finite;
+    }
+    return finite;
   }
 }

@@ -40,19 +40,20 @@ export function reluDropoutBackward(
 // and the (IN,OUT) gradient is never written (nor zeroed, nor read back). Rows of pixels never lit so
 // far (lit[i] = 0; set here) are skipped: their gradient, m and v are exactly 0, so Adam would leave
 // them as they are (67 of MNIST's 784 pixels). Returns false if any gradient was NaN or infinite.
+// Only rows i0..i1-1 when given: rows are independent, so threads can share one W's rows out.
 export function sparseBackwardAdam(
   W: Float32Array, m: Float32Array, v: Float32Array, gradRow: Float32Array, dout: Float32Array, nz: NonZeros,
-  lit: Uint8Array, config: AdamConfig, t: number, B: number, IN: number, OUT: number,
+  lit: Uint8Array, config: AdamConfig, t: number, B: number, IN: number, OUT: number, i0 = 0, i1 = IN,
 ): boolean {
   if (W.length !== IN * OUT || m.length < IN * OUT || v.length < IN * OUT || gradRow.length !== OUT || dout.length < B * OUT
-    || lit.length !== IN || nz.N !== IN || B > nz.maxBatch) throw new Error('sparseBackwardAdam: buffer sizes do not fit the shapes');
+    || lit.length !== IN || nz.N !== IN || B > nz.maxBatch || i0 < 0 || i1 > IN) throw new Error('sparseBackwardAdam: buffer sizes do not fit the shapes');
   const { colCount, colIndex, colValue, maxBatch } = nz;
   const { beta1, beta2, epsilon } = config;
   const lrT = adamStepSize(config, t);
   const c1 = 1 - beta1, c2 = 1 - beta2;
   const OUT8 = OUT - (OUT % 8);
   let poison = 0; // as in adamUpdate: g·0 is NaN only for a NaN or infinite g
-  for (let i = 0; i < IN; i++) {
+  for (let i = i0; i < i1; i++) {
     const start = i * maxBatch, end = start + colCount[i], wi = i * OUT;
     if (end === start) {
       if (lit[i] === 0) continue;

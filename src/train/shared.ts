@@ -39,6 +39,9 @@ export function sharedViews(buffer: SharedArrayBuffer | null, shape: ModelShape,
     x: f32(maxBatch * IN), y: take((b, o, k) => new Uint8Array(b, o, k), maxBatch, 1),
     examples: i32(maxBatch),
     partials: f32(threads * maxBatch * C),
+    dpreact: f32(maxBatch * H),
+    lit: take((b, o, k) => new Uint8Array(b, o, k), threads * IN, 1),
+    ctl,
   };
   return { views, ctl, bytes: at };
 }

@@ -8,12 +8,14 @@
 //     dropout mask (all threads run the same generator over the whole mask and keep their own
 //     columns) and gathers the non-zeros of the whole batch for itself, then layer 1 for its units
 //     and its share of the logits | barrier | the loss (each thread sums the shares in block order,
-//     so all get the same bits), the backward pass for its block, Adam on its own parameters | barrier.
+//     so all get the same bits), the backward pass for its block, Adam on its own parameters (W1's
+//     rows in chunks from a counter per block: a thread done with its own block helps with the
+//     other's, see Slice.update) | barrier.
 //     Whatever one thread can make for itself in a few microseconds, it does: reading what another
 //     core has just written costs a cache miss per 64 bytes.
-// Every parameter, gradient and share of the logits is computed by one thread in a fixed order (what
-// every thread computes, the logits, loss, mask and non-zeros, each computes identically), so a run
-// repeats bit for bit for a given seed and thread count. Only the logits' sum over blocks depends on
+// Every parameter, gradient and share of the logits is computed once, the same way whichever thread
+// computes it (what every thread computes, the logits, loss, mask and non-zeros, each computes
+// identically), so a run repeats bit for bit for a given seed and thread count. Only the logits' sum over blocks depends on
 // the thread count.
 
 import { Worker, MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
