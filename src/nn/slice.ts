@@ -282,10 +282,11 @@ export class Slice {
   private updateW1Rows(u: number, step: number): boolean {
     const { shape: { inputs: IN }, kernels, adam, nz, batch } = this;
     const { W1, m, v, dpreact, lit, gradRow, Ht } = this.w1Blocks[u];
-    const fused = kernels.layer1BackwardAdam!, counter = CTL.work + 16 * u, chunks = Math.ceil(IN / CHUNK);
+    const rows = this.all.length === 1 ? IN : CHUNK; // alone, in one call
+    const fused = kernels.layer1BackwardAdam!, counter = CTL.work + 16 * u, chunks = Math.ceil(IN / rows);
     let finite = true;
     for (let c = Atomics.add(this.shared.ctl, counter, 1); c < chunks; c = Atomics.add(this.shared.ctl, counter, 1)) {
-      finite = fused(W1, m, v, gradRow, dpreact, nz, lit, adam, step, batch, IN, Ht, c * CHUNK, Math.min(IN, (c + 1) * CHUNK)) && finite;
+      finite = fused(W1, m, v, gradRow, dpreact, nz, lit, adam, step, batch, IN, Ht, c * rows, Math.min(IN, (c + 1) * rows)) && finite;
     }
     return finite;
   }
