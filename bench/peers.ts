@@ -5,7 +5,7 @@
 // ratio against the mean of the two runs beside it; the median of the R ratios is the result, since
 // on a shared machine the tenants next door come and go within minutes. The peer lives in
 // bench/peers with its own package.json; install it first with `npm install --prefix bench/peers`.
-//   npm run bench:peers -- [--epochs N (default 2)] [--rounds R (default 1)] [--limit N] [--threads N] [--peer-backend wasm|cpu]
+//   npm run bench:peers -- [--epochs N (default 2)] [--rounds R (default 3)] [--limit N] [--threads N] [--peer-backend wasm|cpu]
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -18,7 +18,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const flag = (name: string): string | null => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] ?? null : null; };
 const epochs = Number(flag('--epochs') ?? 2);
-const rounds = Number(flag('--rounds') ?? 1);
+const rounds = Number(flag('--rounds') ?? 3);
 const limit = flag('--limit');
 const threads = flag('--threads');
 const peerBackend = flag('--peer-backend') ?? 'wasm';
