@@ -267,12 +267,20 @@ export class Slice {
     if (kernels.layer1BackwardAdam === null) return kernels.adamUpdate(this.pBlock, this.mBlock, this.vBlock, this.gBlock, adam, step, this.pBlock.length);
     const { ctl } = this.shared;
     let finite = this.updateW1Rows(t, step);
-    const wait = Atomics.load(ctl, CTL.spinMicros) > 0; // only while every thread has a core: the owner is busy, not descheduled
-    for (let k = 1; k < all.length; k++) {
-      const u = (t + k) % all.length, ready = CTL.work + 16 * u + 1;
-      // A block still in its backward pass is a few microseconds from ready: wait for it, then help.
-      while (wait && Atomics.load(ctl, ready) !== step && Atomics.load(ctl, CTL.failed) === 0);
-      if (Atomics.load(ctl, ready) === step) finite = this.updateW1Rows(u, step) && finite;
+    // Then every other block, as its gradient becomes ready (a block still in its backward pass is
+    // microseconds away): sweep them until each has been helped. Waiting only while every thread has
+    // a core (the owner is then busy, not descheduled), and not for a thread that failed.
+    const wait = Atomics.load(ctl, CTL.spinMicros) > 0;
+    let left = all.length - 1, helped = 0; // helped: bit u set once block u is done with
+    while (left > 0 && Atomics.load(ctl, CTL.failed) === 0) {
+      for (let k = 1; k < all.length; k++) {
+        const u = (t + k) % all.length;
+        if ((helped & (1 << u)) !== 0 || Atomics.load(ctl, CTL.work + 16 * u + 1) !== step) continue;
+        finite = this.updateW1Rows(u, step) && finite;
+        helped |= 1 << u;
+        left--;
+      }
+      if (!wait) break;
     }
     this.finiteW1 = finite;
     return kernels.adamUpdate(this.pRest, this.mRest, this.vRest, this.gRest, adam, step, this.pRest.length) && finite;
