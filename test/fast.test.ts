@@ -206,21 +206,29 @@ test('fused layer-1 gradient + Adam equals its chain: bit for bit the fast kerne
 test('sparseBackwardAdam over rows i0..i1 (threads share W1 out in chunks): any cut into ranges gives the one call\'s bits', () => {
   const rng = makeRng(41);
   const B = 9, IN = 37, OUT = 16;
-  const x = sprinkleZeros(randomF32(B * IN, rng, 0, 1), 0.7, rng);
   const nz = makeNonZeros(B, IN);
-  gatherRows(nz, x, 0, B);
-  gatherCols(nz, B);
   const W0 = randomF32(IN * OUT, rng, -0.1, 0.1), gradRow = new Float32Array(OUT);
   const whole = { W: W0.slice(), m: new Float32Array(IN * OUT), v: new Float32Array(IN * OUT), lit: new Uint8Array(IN) };
   const cut = { W: W0.slice(), m: new Float32Array(IN * OUT), v: new Float32Array(IN * OUT), lit: new Uint8Array(IN) };
-  for (let t = 1; t <= 4; t++) {
+  let litThenDark = 0;
+  for (let t = 1; t <= 6; t++) {
+    // A new batch each step, pixels 0-9 dark from step 4 on: rows lit before and dark now take the
+    // decay-only branch.
+    const x = sprinkleZeros(randomF32(B * IN, rng, 0, 1), 0.7, rng);
+    if (t >= 4) for (let b = 0; b < B; b++) x.fill(0, b * IN, b * IN + 10);
+    gatherRows(nz, x, 0, B);
+    gatherCols(nz, B);
+    for (let i = 0; i < 10; i++) if (whole.lit[i] === 1 && nz.colCount[i] === 0) litThenDark++;
     const dout = randomF32(B * OUT, rng, -0.1, 0.1);
     assert.ok(sparseBackwardAdam(whole.W, whole.m, whole.v, gradRow, dout, nz, whole.lit, KERAS_ADAM, t, B, IN, OUT));
-    const cuts = [0, 1 + t, 16, 17, 30, IN]; // uneven ranges, one of them empty-ish, in a shuffled order
-    for (const k of [3, 0, 4, 2, 1]) assert.ok(sparseBackwardAdam(cut.W, cut.m, cut.v, gradRow, dout, nz, cut.lit, KERAS_ADAM, t, B, IN, OUT, cuts[k], cuts[k + 1]));
+    const cuts = [0, 1 + t, 16, 16, 17, 30, IN]; // uneven ranges, [16,16) empty, taken in a shuffled order
+    for (const k of [3, 0, 5, 4, 2, 1]) assert.ok(sparseBackwardAdam(cut.W, cut.m, cut.v, gradRow, dout, nz, cut.lit, KERAS_ADAM, t, B, IN, OUT, cuts[k], cuts[k + 1]));
     for (const name of ['W', 'm', 'v', 'lit'] as const) assert.equal([...cut[name]], [...whole[name]], `${name}, step ${t}`);
   }
-  assert.throws(() => sparseBackwardAdam(cut.W, cut.m, cut.v, gradRow, new Float32Array(B * OUT), nz, cut.lit, KERAS_ADAM, 5, B, IN, OUT, 0, IN + 1), /do not fit/);
+  assert.ok(litThenDark > 0, 'some rows were lit before and dark in a later batch');
+  for (const [i0, i1] of [[0, IN + 1], [-1, 5], [20, 10]]) {
+    assert.throws(() => sparseBackwardAdam(cut.W, cut.m, cut.v, gradRow, new Float32Array(B * OUT), nz, cut.lit, KERAS_ADAM, 7, B, IN, OUT, i0, i1), /do not fit/, `${i0}..${i1}`);
+  }
 });
 
 test('dropoutMaskColumns draws, for any block of units, exactly dropoutForward\'s mask, and moves the generator as far', () => {

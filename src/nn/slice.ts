@@ -121,7 +121,7 @@ export class Slice {
   readonly mW1: Float32Array; readonly vW1: Float32Array; // W1_t's moments
   readonly lit: Uint8Array; // (IN) whether pixel i has been lit in a training batch (sparseBackwardAdam)
   private readonly w1Blocks: W1Block[]; // every block's W1 rows, for update()
-  finiteW1 = true; // with the fused kernel, whether W1_t's last gradient was finite (it is not stored in grads)
+  finiteW1 = true; // with the fused kernel, whether the W1 gradient rows this thread last summed (any block's) were finite (they are not stored in grads)
   private batch = 0; // rows of the step under way, from backward() to update()
   readonly result: LossResult = { lossSum: 0, correct: 0 };
   readonly Ht: number;
@@ -253,7 +253,8 @@ export class Slice {
     else Atomics.store(shared.ctl, CTL.work + 16 * this.t + 1, this.step + 1); // block t's W1 rows are open to every thread
   }
 
-  // Adam over this block's own parameter range. Returns false if a gradient was not finite.
+  // Adam over this block's own parameter range (with the fused kernel: W1 rows of any block, the rest
+  // of its own). Returns false if a gradient it met was not finite.
   // With the fused kernel, W1's rows are handed out CHUNK at a time from a counter per block: this
   // thread takes its own block's chunks, then helps with any other block whose gradient is ready.
   // On this VM one core at a time can run 1.5x slower for hundreds of milliseconds (its neighbours on
@@ -268,9 +269,10 @@ export class Slice {
     const { ctl } = this.shared;
     let finite = this.updateW1Rows(t, step);
     // Then every other block, as its gradient becomes ready (a block still in its backward pass is
-    // microseconds away): sweep them until each has been helped. Waiting only while every thread has
-    // a core (the owner is then busy, not descheduled), and not for a thread that failed.
-    const wait = Atomics.load(ctl, CTL.spinMicros) > 0;
+    // microseconds away): sweep them until each has been helped, for at most the barrier's spin time.
+    // Helping is optional (an owner always finishes its own rows), so the wait is bounded: a thread
+    // that is late, descheduled or gone is left to the end barrier, whose patience handles it.
+    const until = performance.now() + Atomics.load(ctl, CTL.spinMicros) / 1000;
     let left = all.length - 1, helped = 0; // helped: bit u set once block u is done with
     while (left > 0 && Atomics.load(ctl, CTL.failed) === 0) {
       for (let k = 1; k < all.length; k++) {
@@ -280,7 +282,7 @@ export class Slice {
         helped |= 1 << u;
         left--;
       }
-      if (!wait) break;
+      if (performance.now() > until) break;
     }
     this.finiteW1 = finite;
     return kernels.adamUpdate(this.pRest, this.mRest, this.vRest, this.gRest, adam, step, this.pRest.length) && finite;

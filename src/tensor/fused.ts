@@ -46,7 +46,7 @@ export function sparseBackwardAdam(
   lit: Uint8Array, config: AdamConfig, t: number, B: number, IN: number, OUT: number, i0 = 0, i1 = IN,
 ): boolean {
   if (W.length !== IN * OUT || m.length < IN * OUT || v.length < IN * OUT || gradRow.length !== OUT || dout.length < B * OUT
-    || lit.length !== IN || nz.N !== IN || B > nz.maxBatch || i0 < 0 || i1 > IN) throw new Error('sparseBackwardAdam: buffer sizes do not fit the shapes');
+    || lit.length !== IN || nz.N !== IN || B > nz.maxBatch || i0 < 0 || i0 > i1 || i1 > IN) throw new Error('sparseBackwardAdam: buffer sizes do not fit the shapes');
   const { colCount, colIndex, colValue, maxBatch } = nz;
   const { beta1, beta2, epsilon } = config;
   const lrT = adamStepSize(config, t);

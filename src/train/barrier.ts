@@ -9,7 +9,7 @@ export const CTL = {
   command: 2, // what the next step is (COMMAND)
   batch: 3, // B, rows in the batch
   failed: 4, // 1 + index of a thread that threw, else 0
-  spinMicros: 5, // how long a thread spins before it sleeps (0 when there are more threads than cores)
+  spinMicros: 5, // how long a thread spins before it sleeps, or waits to help another block (slice.ts, update); 0 when there are more threads than cores
   finite: 8, // finite + t: 1 when thread t's gradients were all finite (16 threads at most)
   finiteW1: 24, // finiteW1 + t: 0 when thread t's fused kernel met a non-finite W1 gradient (never stored)
   fromImages: 40, // 1 when this step's batch is rows of the shared image set (examples), 0 when floats in x

@@ -233,7 +233,7 @@ export class ThreadedEngine implements Engine {
   }
 
   // With the fast kernels W1's gradient is never stored (see sparseBackwardAdam): each thread says
-  // whether its block's was finite.
+  // whether the rows it summed (its own block's and any it took over) were finite.
   nonFiniteGradient(): string | null {
     if (!this.slice.finiteW1) return 'W1';
     for (let t = 1; t < this.threads; t++) if (Atomics.load(this.ctl, CTL.finiteW1 + t) === 0) return 'W1';
