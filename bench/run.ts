@@ -11,9 +11,14 @@ async function main(): Promise<number> {
     process.stdout.write(helpText('npm run bench --'));
     return 0;
   }
-  const { record, checksPassed } = await runBench(options, process.stdout, new Interrupt());
-  if (record.interrupted) return EXIT_INTERRUPTED;
-  return checksPassed ? 0 : 1;
+  const interrupt = new Interrupt();
+  try {
+    const { record, checksPassed } = await runBench(options, process.stdout, interrupt);
+    if (record.interrupted) return EXIT_INTERRUPTED;
+    return checksPassed ? 0 : 1;
+  } finally {
+    await interrupt.echoesOver();
+  }
 }
 
 await runCommand('bench', main);

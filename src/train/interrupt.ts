@@ -32,6 +32,14 @@ export class Interrupt {
     process.removeListener('SIGINT', this.handle);
   }
 
+  // Resolves once the echo window after the first press is over (at once if there was none). Exit only
+  // then: while Node shuts down it gives SIGINT back its default action, so an echo landing during
+  // the exit would kill the process by the signal instead of leaving it with 130.
+  echoesOver(): Promise<void> {
+    const left = this.firstAt === null ? 0 : this.firstAt + this.echoMs - this.now();
+    return left > 0 ? new Promise((resolve) => setTimeout(resolve, left)) : Promise.resolve();
+  }
+
   readonly handle = (): void => {
     const t = this.now();
     if (this.firstAt === null && this.onFirst !== null) {
