@@ -158,8 +158,8 @@ test('run: a press during the evaluation is seen when it ends: all epochs and th
 });
 
 // The real command in a child process, Ctrl-C'd during its second epoch: one press, then echoes of
-// it every 5 ms for 200 ms (`npm run` forwards a press at once, the tsx CLI re-sends it after 30 ms).
-// The run stops and saves in well under 200 ms, so some echoes land while it exits: before it waited
+// it every 5 ms for 150 ms (`npm run` forwards a press at once, the tsx CLI re-sends it after 30 ms).
+// The run stops and saves in well under 150 ms, so some echoes land while it exits: before it waited
 // out the echo window, one of them killed the process by the signal in 7 runs of 8.
 test('bench: Ctrl-C early in the run prints the partial epoch, the summary, keeps record and model, exits 130', async () => {
   const data = mnistDir(640, 64); // 20 steps per epoch: about 20 ms with the fast kernels, so many epochs
@@ -175,7 +175,7 @@ test('bench: Ctrl-C early in the run prints the partial epoch, the summary, keep
       child.kill('SIGINT');
       const pressedAt = performance.now();
       const echoes = setInterval(() => {
-        if (performance.now() - pressedAt > 200 || child.exitCode !== null || child.signalCode !== null) clearInterval(echoes);
+        if (performance.now() - pressedAt > 150 || child.exitCode !== null || child.signalCode !== null) clearInterval(echoes);
         else child.kill('SIGINT');
       }, 5);
     }
