@@ -3,7 +3,7 @@
 import { parseFlags, helpText } from '../src/train/flags.ts';
 import { runBench } from '../src/train/run.ts';
 import { runCommand } from '../src/train/errors.ts';
-import { Interrupt, EXIT_INTERRUPTED } from '../src/train/interrupt.ts';
+import { Interrupt } from '../src/train/interrupt.ts';
 
 async function main(): Promise<number> {
   const options = parseFlags(process.argv.slice(2));
@@ -14,7 +14,7 @@ async function main(): Promise<number> {
   const interrupt = new Interrupt();
   try {
     const { record, checksPassed } = await runBench(options, process.stdout, interrupt);
-    if (record.interrupted) return EXIT_INTERRUPTED;
+    if (record.interrupted) return interrupt.exitCode;
     return checksPassed ? 0 : 1;
   } finally {
     await interrupt.echoesOver();

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Interrupt, EXIT_INTERRUPTED } from '../src/train/interrupt.ts';
+import { Interrupt, EXIT_INTERRUPTED, EXIT_TERMINATED, exitCodeFor, type StopSignal } from '../src/train/interrupt.ts';
 import { epochLine } from '../src/train/progress.ts';
 import { summaryText } from '../src/train/report.ts';
 import { makeRecord, machineInfo } from '../src/train/record.ts';
@@ -78,19 +78,42 @@ test('interrupt: outside training (no onFirst) a press exits at once; after a st
   assert.is(stops, 1);
 });
 
-// Real SIGINTs to this process, with the clock under the test's control.
-test('interrupt: real SIGINT signals reach the handler, and uninstall removes it', async () => {
+test('interrupt: a first SIGTERM stops like Ctrl-C and the run exits 143; a later signal exits at once with its own code', () => {
+  const clock = fakeClock();
+  const exits: StopSignal[] = [];
+  let stops = 0;
+  const interrupt = new Interrupt((signal) => { exits.push(signal); }, 250, clock.now);
+  interrupt.onFirst = () => { stops++; };
+  interrupt.handle('SIGTERM');
+  assert.is(stops, 1);
+  assert.is(interrupt.exitCode, EXIT_TERMINATED);
+  clock.t += 10;
+  interrupt.handle('SIGINT'); // within the echo window: ignored
+  assert.equal(exits, []);
+  clock.t += 500;
+  interrupt.handle('SIGINT');
+  assert.equal(exits, ['SIGINT']);
+  assert.is(interrupt.exitCode, EXIT_TERMINATED, 'the run still reports the signal that stopped it');
+  assert.equal([exitCodeFor('SIGINT'), exitCodeFor('SIGTERM')], [130, 143]);
+  const ctrlC = new Interrupt(() => {}, 250, clock.now);
+  ctrlC.onFirst = () => {};
+  ctrlC.handle('SIGINT');
+  assert.is(ctrlC.exitCode, EXIT_INTERRUPTED);
+});
+
+// Real signals to this process, with the clock under the test's control.
+for (const name of ['SIGINT', 'SIGTERM'] as const) test(`interrupt: real ${name} signals reach the handler, and uninstall removes it`, async () => {
   const clock = fakeClock();
   let stops = 0, exits = 0, seen = 0;
   const interrupt = new Interrupt(() => { exits++; }, 250, clock.now);
   interrupt.onFirst = () => { stops++; };
-  const before = process.listenerCount('SIGINT');
+  const before = process.listenerCount(name);
   interrupt.install();
   const counter = () => { seen++; };
-  process.on('SIGINT', counter);
+  process.on(name, counter);
   const signal = async () => {
     const target = seen + 1;
-    process.kill(process.pid, 'SIGINT');
+    process.kill(process.pid, name);
     for (let i = 0; i < 400 && seen < target; i++) await new Promise((r) => setTimeout(r, 5));
     assert.is(seen, target, 'the signal was not delivered');
   };
@@ -103,11 +126,12 @@ test('interrupt: real SIGINT signals reach the handler, and uninstall removes it
     clock.t += 500;
     await signal();
     assert.is(exits, 1);
+    assert.is(interrupt.exitCode, exitCodeFor(name));
   } finally {
     interrupt.uninstall();
-    process.removeListener('SIGINT', counter);
+    process.removeListener(name, counter);
   }
-  assert.is(process.listenerCount('SIGINT'), before);
+  assert.is(process.listenerCount(name), before);
 });
 
 test('the partial epoch line has the Keras in-progress bar; the summary says what was interrupted', () => {
@@ -157,11 +181,12 @@ test('run: a press during the evaluation is seen when it ends: all epochs and th
   assert.ok(record.test !== null);
 });
 
-// The real command in a child process, Ctrl-C'd during its second epoch: one press, then echoes of
-// it every 5 ms for 150 ms (`npm run` forwards a press at once, the tsx CLI re-sends it after 30 ms).
-// The run stops and saves in well under 150 ms, so some echoes land while it exits: before it waited
-// out the echo window, one of them killed the process by the signal in 7 runs of 8.
-test('bench: Ctrl-C early in the run prints the partial epoch, the summary, keeps record and model, exits 130', async () => {
+// The real command in a child process, Ctrl-C'd (or sent SIGTERM) during its second epoch: one
+// signal, then echoes of it every 5 ms for 150 ms (`npm run` forwards a press at once, the tsx CLI
+// re-sends it after 30 ms). The run stops and saves in well under 150 ms, so some echoes land while
+// it exits: before it waited out the echo window, one of them killed the process by the signal in
+// 7 runs of 8.
+for (const [name, exitCode] of [['SIGINT', EXIT_INTERRUPTED], ['SIGTERM', EXIT_TERMINATED]] as const) test(`bench: ${name} early in the run prints the partial epoch, the summary, keeps record and model, exits ${exitCode}`, async () => {
   const data = mnistDir(640, 64); // 20 steps per epoch: about 20 ms with the fast kernels, so many epochs
   // keep the run going long after the press, however fast or busy the machine is
   const out = mkdtempSync(join(tmpdir(), 'mnist-ts-'));
@@ -172,11 +197,11 @@ test('bench: Ctrl-C early in the run prints the partial epoch, the summary, keep
     stdout += chunk;
     if (!sent && stdout.includes('Epoch 2/2000')) {
       sent = true;
-      child.kill('SIGINT');
+      child.kill(name);
       const pressedAt = performance.now();
       const echoes = setInterval(() => {
         if (performance.now() - pressedAt > 150 || child.exitCode !== null || child.signalCode !== null) clearInterval(echoes);
-        else child.kill('SIGINT');
+        else child.kill(name);
       }, 5);
     }
   });
@@ -186,7 +211,7 @@ test('bench: Ctrl-C early in the run prints the partial epoch, the summary, keep
   clearTimeout(timer);
   assert.is(stderr, '', 'nothing on stderr, no stack trace');
   assert.is(signal, null);
-  assert.is(code, EXIT_INTERRUPTED);
+  assert.is(code, exitCode);
   const record = JSON.parse(readFileSync(json, 'utf8'));
   assert.is(record.interrupted, true);
   assert.is(record.test, null);

@@ -1,21 +1,32 @@
-// Ctrl-C during a run. The first press asks training to stop at the next step boundary; the run
-// then prints what it has, keeps its record and weights, and exits 130. A later press exits at once.
+// Ctrl-C (SIGINT) or SIGTERM (`kill`, `timeout`, `docker stop`) during a run. The first signal asks
+// training to stop at the next step boundary; the run then prints what it has, keeps its record and
+// weights, and exits 130 (SIGINT) or 143 (SIGTERM). A later signal exits at once.
 //
 // One keypress can reach us more than once: `npm run` forwards the SIGINT it got to its child, which
-// the terminal has signalled already, and the tsx CLI re-sends it when the child is slow to answer.
-// Presses handled within ECHO_MS of the first are those echoes, not a second press, and are ignored.
+// the terminal has signalled already, and the tsx CLI re-sends it when the child is slow to answer
+// (and a SIGTERM sent to a whole process group reaches us both directly and through `npm run`).
+// Signals handled within ECHO_MS of the first are those echoes, not a second press, and are ignored.
 // (Node runs signal handlers between steps, so presses during one long step count as one.)
 
 export const EXIT_INTERRUPTED = 130; // 128 + SIGINT, what a shell reports for a process stopped by Ctrl-C
+export const EXIT_TERMINATED = 143; // 128 + SIGTERM
 export const ECHO_MS = 250;
+
+export type StopSignal = 'SIGINT' | 'SIGTERM';
+const STOP_SIGNALS: StopSignal[] = ['SIGINT', 'SIGTERM'];
+
+export function exitCodeFor(signal: StopSignal): number {
+  return signal === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED;
+}
 
 export class Interrupt {
   private firstAt: number | null = null;
-  // What a first press does; while it is null (before or after training), a press exits at once.
+  private first: StopSignal = 'SIGINT';
+  // What a first signal does; while it is null (before or after training), a signal exits at once.
   onFirst: (() => void) | null = null;
 
   constructor(
-    private readonly exitNow: () => void = exitWithMessage,
+    private readonly exitNow: (signal: StopSignal) => void = exitWithMessage,
     private readonly echoMs = ECHO_MS,
     private readonly now: () => number = () => performance.now(),
   ) {}
@@ -24,35 +35,43 @@ export class Interrupt {
     return this.firstAt !== null;
   }
 
+  // The exit code for a run stopped by the first signal: 130 after SIGINT, 143 after SIGTERM.
+  get exitCode(): number {
+    return exitCodeFor(this.first);
+  }
+
   install(): void {
-    process.on('SIGINT', this.handle);
+    for (const signal of STOP_SIGNALS) process.on(signal, this.handle);
   }
 
   uninstall(): void {
-    process.removeListener('SIGINT', this.handle);
+    for (const signal of STOP_SIGNALS) process.removeListener(signal, this.handle);
   }
 
-  // Resolves once the echo window after the first press is over (at once if there was none). Exit only
-  // then: while Node shuts down it gives SIGINT back its default action, so an echo landing during
-  // the exit would kill the process by the signal instead of leaving it with 130.
+  // Resolves once the echo window after the first signal is over (at once if there was none). Exit
+  // only then: while Node shuts down it gives the signals back their default action, so an echo
+  // landing during the exit would kill the process by the signal instead of leaving it with 130/143.
   echoesOver(): Promise<void> {
     const left = this.firstAt === null ? 0 : this.firstAt + this.echoMs - this.now();
     return left > 0 ? new Promise((resolve) => setTimeout(resolve, left)) : Promise.resolve();
   }
 
-  readonly handle = (): void => {
+  // Node calls a signal listener with the signal's name.
+  readonly handle = (signal: StopSignal = 'SIGINT'): void => {
     const t = this.now();
     if (this.firstAt === null && this.onFirst !== null) {
       this.firstAt = t;
+      this.first = signal;
       this.onFirst();
       return;
     }
     if (this.firstAt !== null && t - this.firstAt < this.echoMs) return;
-    this.exitNow();
+    this.exitNow(signal);
   };
 }
 
-function exitWithMessage(): never {
-  process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}bench: interrupted, exiting at once\n`);
-  process.exit(EXIT_INTERRUPTED);
+function exitWithMessage(signal: StopSignal): never {
+  const what = signal === 'SIGTERM' ? 'terminated' : 'interrupted';
+  process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}bench: ${what}, exiting at once\n`);
+  process.exit(exitCodeFor(signal));
 }

@@ -30,8 +30,8 @@ export interface RunRecord {
   totalSeconds: number; // training time, summed over epochs
   device?: string; // a person's name for the machine (--device), else the CPU model and cores; absent in older records
   reference?: ReferenceMark; // only in the records transcribed from the reference log
-  interrupted?: boolean; // Ctrl-C: `epochs` holds the completed epochs; `test` is null unless it came during the evaluation
-  partialEpoch?: PartialEpoch | null; // the epoch Ctrl-C cut short, if it had started
+  interrupted?: boolean; // Ctrl-C or SIGTERM: `epochs` holds the completed epochs; `test` is null unless it came during the evaluation
+  partialEpoch?: PartialEpoch | null; // the epoch Ctrl-C (or SIGTERM) cut short, if it had started
   trainImages?: number; // images an epoch trained on: 60000 for the reference recipe, fewer with --limit or a small --data set
   peakRssMB?: number; // the process's peak resident memory so far (worker threads included), in MiB
 }

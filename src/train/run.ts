@@ -37,7 +37,8 @@ export async function makeEngine(options: Options): Promise<Engine> {
   return ThreadedEngine.create({ ...options, threads });
 }
 
-// With an interrupt, Ctrl-C stops training at the next step boundary and the run keeps what it has.
+// With an interrupt, Ctrl-C (or SIGTERM) stops training at the next step boundary and the run keeps
+// what it has.
 // The handler stays installed when the run returns (a later press exits at once, an echo of the
 // first is ignored): the caller uninstalls it, or, like the bench command, exits with it in place,
 // since without a handler an echo arriving during shutdown would kill the process by the signal.
@@ -87,7 +88,7 @@ async function train(
 
   // Ctrl-C during training skips the evaluation (stop now; the weights are kept for later). The
   // evaluation itself runs without a break, so a Ctrl-C during it is seen once it ends: the run is
-  // then complete, and still reports itself interrupted (exit 130 tells a calling script to stop).
+  // then complete, and still reports itself interrupted (exit 130 or 143 tells a calling script to stop).
   const test = trainer.stopRequested ? null : await evaluate(engine, data.test, options.batchSize);
   if (test) out.write(evaluationLine(test.steps, test.seconds, test.loss, test.accuracy) + '\n');
   await new Promise((resolve) => setImmediate(resolve)); // the event loop's turn, for that Ctrl-C
