@@ -19,6 +19,10 @@ import { fillBatch, PIXELS } from '../src/train/batch.ts';
 import { identityOrder } from '../src/train/loop.ts';
 import { spawnSync } from 'node:child_process';
 import { dataDir } from './idx.ts';
+import { cgroupCpuQuota, usableCpus } from '../src/train/cpus.ts';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir, availableParallelism } from 'node:os';
+import { join, dirname } from 'node:path';
 import { makeRng, shuffle } from '../src/tensor/rng.ts';
 
 const { inputs: IN, hidden: H, classes: C } = MNIST_MODEL;
@@ -292,12 +296,51 @@ test('flags and makeEngine: --threads and --kernels pick the engine; the record 
     [{ kernels: 'fast', threads: 1 }, 'float32 js, fast kernels', 1],
     [{ kernels: 'naive', threads: 2 }, 'float32 js, naive kernels', 2],
     [{ kernels: 'fast', threads: 99 }, 'float32 js, fast kernels', 16], // at most one 8-unit block per thread
+    [{ kernels: 'fast', threads: null }, 'float32 js, fast kernels', Math.min(usableCpus(), 16)], // the default
   ];
   for (const [flags, mode, threads] of cases) {
     const engine = await makeEngine({ ...DEFAULTS, ...flags });
     assert.equal([engine.info.mode, engine.info.threads], [mode, threads]);
     await engine.close();
   }
+});
+
+// A file tree standing in for /: /proc/self/cgroup and the cgroup files under /sys/fs/cgroup.
+function fakeRoot(files: Record<string, string>): string {
+  const root = mkdtempSync(join(tmpdir(), 'mnist-ts-cgroup-'));
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(join(root, dirname(path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
+  return root;
+}
+
+test('cgroup CPU quotas (v2 and v1): the smallest on the way up, rounded up; none, unlimited or unreadable is null', () => {
+  const v2 = (path: string, files: Record<string, string>) => cgroupCpuQuota(fakeRoot({ 'proc/self/cgroup': `0::${path}\n`, ...files }));
+  assert.is(v2('/', { 'sys/fs/cgroup/cpu.max': '200000 100000\n' }), 2, 'docker --cpus 2');
+  assert.is(v2('/', { 'sys/fs/cgroup/cpu.max': '150000 100000\n' }), 2, '1.5 CPUs: two threads');
+  assert.is(v2('/', { 'sys/fs/cgroup/cpu.max': '20000 100000\n' }), 1, 'a fifth of a CPU: one thread');
+  assert.is(v2('/', { 'sys/fs/cgroup/cpu.max': 'max 100000\n' }), null, 'no limit');
+  assert.is(v2('/system.slice/job.service', {
+    'sys/fs/cgroup/system.slice/cpu.max': '300000 100000', 'sys/fs/cgroup/system.slice/job.service/cpu.max': '800000 100000',
+  }), 3, 'a parent\'s quota caps its child\'s');
+  assert.is(v2('/kubepods/pod1/c1', { 'sys/fs/cgroup/cpu.max': '400000 100000' }), 4, 'a container sees its own cgroup as the root');
+  assert.is(v2('/', { 'sys/fs/cgroup/cpu.max': 'garbage' }), null);
+  const v1 = (quota: string) => cgroupCpuQuota(fakeRoot({
+    'proc/self/cgroup': '4:memory:/docker/abc\n3:cpu,cpuacct:/docker/abc\n0::/\n',
+    'sys/fs/cgroup/cpu,cpuacct/docker/abc/cpu.cfs_quota_us': quota, 'sys/fs/cgroup/cpu,cpuacct/docker/abc/cpu.cfs_period_us': '100000\n',
+  }));
+  assert.is(v1('300000\n'), 3);
+  assert.is(v1('-1\n'), null, 'v1 says -1 for no limit');
+  assert.is(cgroupCpuQuota(fakeRoot({})), null, 'no /proc/self/cgroup (not Linux)');
+});
+
+test('usableCpus: the available parallelism, capped by a cgroup quota (the default --threads)', () => {
+  const n = availableParallelism();
+  assert.is(usableCpus(fakeRoot({ 'proc/self/cgroup': '0::/\n', 'sys/fs/cgroup/cpu.max': '100000 100000' })), 1);
+  assert.is(usableCpus(fakeRoot({ 'proc/self/cgroup': '0::/\n', 'sys/fs/cgroup/cpu.max': `${(n + 8) * 100000} 100000` })), n);
+  assert.is(usableCpus(fakeRoot({})), n);
+  assert.ok(usableCpus() >= 1 && usableCpus() <= n, 'this machine');
 });
 
 test('bench: a run that diverges on two threads exits 3 with one line, and the process ends', () => {

@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { MNIST_MODEL } from '../nn/model.ts';
 import { FILES, loadSplit, packageDataDir } from './data.ts';
-import os from 'node:os';
+import { usableCpus } from './cpus.ts';
 import { ThreadedEngine } from './threads.ts';
 import { evaluate, type EvalStats } from './loop.ts';
 import { evaluationLine, type Output } from './progress.ts';
@@ -46,7 +46,7 @@ export async function runEvaluate(options: EvaluateOptions, out: Output): Promis
   const dir = options.data ?? packageDataDir();
   const test = loadSplit(join(dir, FILES.testImages), join(dir, FILES.testLabels));
   const batchSize = Math.min(options.batchSize, test.count); // buffers for at most the whole test set
-  const engine = await ThreadedEngine.create({ threads: os.availableParallelism(), kernels: 'fast', batchSize, learningRate: 0, seed: 0 });
+  const engine = await ThreadedEngine.create({ threads: usableCpus(), kernels: 'fast', batchSize, learningRate: 0, seed: 0 });
   try {
     engine.loadParams(params);
     out.write(`model: ${modelPath} (${MNIST_MODEL.inputs}-${MNIST_MODEL.hidden}-${MNIST_MODEL.classes}, ${params.length} weights), evaluating on ${test.count} images\n`);

@@ -19,7 +19,7 @@ export interface Options {
   device: string | null; // this machine's name in the record; null = CPU model and cores
   saveModel: string | null; // where to write the trained weights
   help: boolean;
-  threads: number | null; // worker threads in all, this one included; null = os.availableParallelism()
+  threads: number | null; // worker threads in all, this one included; null = usableCpus() (cpus.ts)
   kernels: 'naive' | 'fast'; // the teaching loops, or their fast twins
   profile: boolean; // print ms per step per phase after each epoch
 }
@@ -53,7 +53,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   '--results': { key: 'results', value: 'DIR', help: 'the folder --save writes to (default: results/ in the project)', parse: nonEmpty },
   '--device': { key: 'device', value: 'NAME', help: 'name this machine in the record, e.g. "Raspberry Pi 5" (default: CPU model and cores)', parse: nonEmpty },
   '--save-model': { key: 'saveModel', value: 'FILE', help: 'write the trained weights to FILE (npm run evaluate reads it)', parse: nonEmpty },
-  '--threads': { key: 'threads', value: 'N', help: 'threads to train with, this one included (default: the available cores; at most 16)', parse: positiveInt },
+  '--threads': { key: 'threads', value: 'N', help: 'threads to train with, this one included (default: the usable cores, within any cgroup CPU quota; at most 16)', parse: positiveInt },
   '--kernels': { key: 'kernels', value: 'SET', help: 'naive (the teaching loops) or fast (their sparse, register-blocked twins) (default fast)', parse: choice(['naive', 'fast']) },
   '--profile': { key: 'profile', value: null, help: 'print the ms per step spent in data, forward, loss, backward and optimizer after each epoch', parse: () => true },
   '--help': { key: 'help', value: null, help: 'print this help and exit', parse: () => true },

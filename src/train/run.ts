@@ -1,7 +1,7 @@
 // One benchmark run, start to finish: load, build, train with the Keras log, evaluate, summarise.
 
 import { accessSync, constants, statSync } from 'node:fs';
-import os from 'node:os';
+import { usableCpus } from './cpus.ts';
 import { dirname, relative } from 'node:path';
 import { usageError, type Options } from './flags.ts';
 import { loadMnist, packageDataDir, type Mnist } from './data.ts';
@@ -32,7 +32,7 @@ export async function makeEngine(options: Options): Promise<Engine> {
     return GpuJsEngine.create(options);
   }
   if (options.gpuMode !== 'auto') throw usageError('--gpu-mode applies to --backend gpujs only');
-  const threads = options.threads ?? os.availableParallelism();
+  const threads = options.threads ?? usableCpus();
   if (options.kernels === 'naive' && threads === 1) return new CpuEngine(options);
   return ThreadedEngine.create({ ...options, threads });
 }
