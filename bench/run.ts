@@ -5,16 +5,19 @@ import { runBench } from '../src/train/run.ts';
 import { runCommand } from '../src/train/errors.ts';
 import { Interrupt } from '../src/train/interrupt.ts';
 
+const interrupt = new Interrupt();
+
 async function main(): Promise<number> {
   const options = parseFlags(process.argv.slice(2));
   if (options.help) {
     process.stdout.write(helpText('npm run bench --'));
     return 0;
   }
-  const interrupt = new Interrupt();
   try {
-    const { record, checksPassed } = await runBench(options, process.stdout, interrupt);
-    if (record.interrupted) return interrupt.exitCode;
+    const { checksPassed } = await runBench(options, process.stdout, interrupt);
+    // A signal during the summary or the saving also ends the run with 130 or 143: the run is whole
+    // (its record says so), but whoever sent the signal asked it to stop.
+    if (interrupt.pressed) return interrupt.exitCode;
     return checksPassed ? 0 : 1;
   } finally {
     await interrupt.echoesOver();
@@ -22,3 +25,10 @@ async function main(): Promise<number> {
 }
 
 await runCommand('bench', main);
+// After a signal, leave by process.exit (stdout flushed first) rather than by the event loop running
+// dry: on that way out Node gives the signals their default action back early, and a late one would
+// kill the process by the signal instead of leaving it with its exit code.
+if (interrupt.pressed) {
+  await new Promise((resolve) => process.stdout.write('', resolve));
+  process.exit();
+}

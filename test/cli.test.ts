@@ -3,8 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseFlags, helpText, FLAGS, DEFAULTS } from '../src/train/flags.ts';
 import { UserError } from '../src/train/errors.ts';
@@ -13,6 +12,7 @@ import { epochLine, evaluationLine, formatPerUnit, roundHalfEven } from '../src/
 import { summaryText, speedWords } from '../src/train/report.ts';
 import { makeRecord, machineInfo } from '../src/train/record.ts';
 import { dataDir } from './idx.ts';
+import { tempDir } from './helpers.ts';
 
 test('flags: defaults, both value forms, every flag', () => {
   assert.equal(parseFlags([]), DEFAULTS);
@@ -204,7 +204,7 @@ test('bench: --help prints the flags and exits 0', () => {
 
 test('bench: a short run on a small folder prints the Keras log and writes the record', () => {
   const dir = dataDir(64, 20);
-  const json = join(mkdtempSync(join(tmpdir(), 'mnist-ts-')), 'run.json');
+  const json = join(tempDir('mnist-ts-'), 'run.json');
   const r = bench(['--data', dir, '--epochs', '2', '--json', json]);
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stdout, /^Epoch 1\/2\n2\/2 \[==============================\] - \d+[mu]?s \d+[mu]?s\/step - loss: \d\.\d{4} - accuracy: \d\.\d{4}\nEpoch 2\/2\n/m);

@@ -1,6 +1,9 @@
 // Test helpers: seeded random buffers, central-difference gradients in float64, and a
 // relative-error comparison that reports the worst element.
 
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { makeRng, nextFloat, type Rng } from '../src/tensor/rng.ts';
 
 export { makeRng };
@@ -84,4 +87,12 @@ export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i] * b[i];
   return s;
+}
+
+// A fresh folder under the system's temporary one, removed when the test process exits.
+const tempDirs: string[] = [];
+export function tempDir(prefix = 'mnist-ts-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  if (tempDirs.push(dir) === 1) process.on('exit', () => { for (const d of tempDirs) rmSync(d, { recursive: true, force: true }); });
+  return dir;
 }

@@ -4,8 +4,7 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { gzipSync, deflateSync } from 'node:zlib';
@@ -13,8 +12,10 @@ import { loadSplit, readIdxImages, readIdxLabels } from '../src/train/data.ts';
 import { DataError } from '../src/train/errors.ts';
 import { makeRng, nextFloat, nextUint32 } from '../src/tensor/rng.ts';
 import { idxImages, idxLabels } from './idx.ts';
+import { tempDir } from './helpers.ts';
+import { tmpdir } from 'node:os';
 
-const dir = mkdtempSync(join(tmpdir(), 'mnist-ts-hostile-'));
+const dir = tempDir('mnist-ts-hostile-');
 const imagesPath = join(dir, 'images');
 const labelsPath = join(dir, 'labels');
 
@@ -161,7 +162,7 @@ test('not a file: missing, a directory, a device, a FIFO-like path', () => {
 // chmod 000 does not stop root, and tests often run as root (CI containers). Then a child process
 // that has dropped to the unprivileged uid 65534 (nobody) reads the file, so the refusal is real.
 test('an unreadable file: EACCES, named', () => {
-  const file = join(mkdtempSync(join(tmpdir(), 'mnist-ts-unreadable-')), 'train-images-idx3-ubyte');
+  const file = join(tempDir('mnist-ts-unreadable-'), 'train-images-idx3-ubyte');
   writeFileSync(file, idxImages(1));
   chmodSync(file, 0o000);
   chmodSync(join(file, '..'), 0o755);

@@ -1,9 +1,9 @@
 // Builders for small IDX files, for the loader tests.
 
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FILES, loadMnist, packageDataDir } from '../src/train/data.ts';
+import { tempDir } from './helpers.ts';
 
 export function idxImages(count: number, rows = 28, cols = 28, magic = 2051): Uint8Array {
   const bytes = new Uint8Array(16 + count * rows * cols);
@@ -23,7 +23,7 @@ export function idxLabels(count: number, magic = 2049): Uint8Array {
 
 // A folder with all four files valid (trainCount/testCount examples); overrides replace single files.
 export function dataDir(trainCount = 6, testCount = 4, overrides: Partial<Record<keyof typeof FILES, Uint8Array>> = {}): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mnist-ts-'));
+  const dir = tempDir('mnist-ts-');
   const files: Record<keyof typeof FILES, Uint8Array> = {
     trainImages: idxImages(trainCount), trainLabels: idxLabels(trainCount),
     testImages: idxImages(testCount), testLabels: idxLabels(testCount), ...overrides,
@@ -35,7 +35,7 @@ export function dataDir(trainCount = 6, testCount = 4, overrides: Partial<Record
 // A folder with the first trainCount/testCount real MNIST examples, for short runs that really learn.
 export function mnistDir(trainCount: number, testCount: number): string {
   const data = loadMnist(packageDataDir());
-  const dir = mkdtempSync(join(tmpdir(), 'mnist-ts-'));
+  const dir = tempDir('mnist-ts-');
   const split = (images: Uint8Array, labels: Uint8Array, n: number): [Uint8Array, Uint8Array] => {
     const img = idxImages(n), lab = idxLabels(n);
     img.set(images.subarray(0, n * 784), 16);

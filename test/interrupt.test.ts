@@ -4,8 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Interrupt, EXIT_INTERRUPTED, EXIT_TERMINATED, exitCodeFor, type StopSignal } from '../src/train/interrupt.ts';
 import { epochLine } from '../src/train/progress.ts';
@@ -16,6 +15,7 @@ import { runBench } from '../src/train/run.ts';
 import { loadModel } from '../src/train/model_file.ts';
 import { MNIST_MODEL } from '../src/nn/model.ts';
 import { mnistDir } from './idx.ts';
+import { tempDir } from './helpers.ts';
 
 function fakeClock() {
   const clock = { t: 1000, now: () => clock.t };
@@ -78,6 +78,27 @@ test('interrupt: outside training (no onFirst) a press exits at once; after a st
   assert.is(stops, 1);
 });
 
+// An echo handled late because the event loop was busy (a save's fsyncs) arrived while it was busy:
+// still an echo. Only a signal after the loop's turns have seen the window end is a second press.
+test('interrupt: an echo that waited through a busy stretch is still an echo; a press after it is not', async () => {
+  const clock = fakeClock();
+  const exits: StopSignal[] = [];
+  const interrupt = new Interrupt((signal) => { exits.push(signal); }, 250, clock.now);
+  interrupt.onFirst = () => {};
+  interrupt.install();
+  try {
+    interrupt.handle('SIGINT'); // the first press, at 1000
+    clock.t += 400; // a busy stretch: no turn of the event loop, so no heartbeat, while 400 ms pass
+    interrupt.handle('SIGINT'); // the echo, handled only now
+    assert.equal(exits, [], 'the echo arrived during the stretch, within the window');
+    await new Promise((r) => setTimeout(r, 40)); // turns of the loop at 1400
+    interrupt.handle('SIGINT');
+    assert.equal(exits, ['SIGINT'], 'a press after the loop saw the window end');
+  } finally {
+    interrupt.uninstall();
+  }
+});
+
 test('interrupt: a first SIGTERM stops like Ctrl-C and the run exits 143; a later signal exits at once with its own code', () => {
   const clock = fakeClock();
   const exits: StopSignal[] = [];
@@ -124,6 +145,7 @@ for (const name of ['SIGINT', 'SIGTERM'] as const) test(`interrupt: real ${name}
     await signal();
     assert.is(exits, 0);
     clock.t += 500;
+    await new Promise((r) => setTimeout(r, 40)); // the event loop's turns (the heartbeat) see the time pass
     await signal();
     assert.is(exits, 1);
     assert.is(interrupt.exitCode, exitCodeFor(name));
@@ -189,7 +211,7 @@ test('run: a press during the evaluation is seen when it ends: all epochs and th
 for (const [name, exitCode] of [['SIGINT', EXIT_INTERRUPTED], ['SIGTERM', EXIT_TERMINATED]] as const) test(`bench: ${name} early in the run prints the partial epoch, the summary, keeps record and model, exits ${exitCode}`, async () => {
   const data = mnistDir(640, 64); // 20 steps per epoch: about 20 ms with the fast kernels, so many epochs
   // keep the run going long after the press, however fast or busy the machine is
-  const out = mkdtempSync(join(tmpdir(), 'mnist-ts-'));
+  const out = tempDir('mnist-ts-');
   const json = join(out, 'run.json'), model = join(out, 'model.bin');
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--data', data, '--epochs', '2000', '--json', json, '--save-model', model]);
   let stdout = '', stderr = '', sent = false;

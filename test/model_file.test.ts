@@ -4,8 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32, encodeModel, loadModel, parseModel, saveModel, MODEL_MAGIC } from '../src/train/model_file.ts';
 import { writeFileAtomic } from '../src/train/files.ts';
@@ -17,8 +16,9 @@ import { DEFAULTS } from '../src/train/flags.ts';
 import { UserError } from '../src/train/errors.ts';
 import { makeRng, nextUint32 } from '../src/tensor/rng.ts';
 import { mnistDir } from './idx.ts';
+import { tempDir } from './helpers.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'mnist-ts-model-'));
+const dir = tempDir('mnist-ts-model-');
 const params = new Model(MNIST_MODEL, 1, 7).params;
 const good = encodeModel(MNIST_MODEL, params);
 
@@ -109,7 +109,7 @@ test('not a file, missing, unreadable', () => {
 });
 
 test('atomic write: a failed write leaves the old file whole and no temporary file', () => {
-  const target = join(mkdtempSync(join(tmpdir(), 'mnist-ts-atomic-')), 'model.bin');
+  const target = join(tempDir('mnist-ts-atomic-'), 'model.bin');
   saveModel(target, MNIST_MODEL, params);
   const before = readFileSync(target);
   const folder = join(target, '..');

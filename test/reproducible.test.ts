@@ -3,16 +3,16 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runBench } from '../src/train/run.ts';
 import { DEFAULTS, type Options } from '../src/train/flags.ts';
 import type { RunRecord } from '../src/train/record.ts';
 import { mnistDir } from './idx.ts';
+import { tempDir } from './helpers.ts';
 
 const data = mnistDir(320, 100); // 10 steps an epoch: a real, if tiny, run
-const out = mkdtempSync(join(tmpdir(), 'mnist-ts-repro-'));
+const out = tempDir('mnist-ts-repro-');
 
 async function run(name: string, seed: number): Promise<{ log: string; record: RunRecord; weights: Buffer }> {
   let log = '';

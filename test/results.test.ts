@@ -4,8 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync, existsSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULTS, parseFlags } from '../src/train/flags.ts';
 import { makeRecord, machineInfo, type RunRecord } from '../src/train/record.ts';
@@ -17,8 +16,9 @@ import { yScale } from '../src/train/chart.ts';
 import { RASPBERRY_PI_5, JETSON_NANO } from '../src/train/report.ts';
 import { UserError } from '../src/train/errors.ts';
 import { dataDir } from './idx.ts';
+import { tempDir as newTempDir } from './helpers.ts';
 
-const tempDir = (): string => mkdtempSync(join(tmpdir(), 'mnist-ts-results-'));
+const tempDir = (): string => newTempDir('mnist-ts-results-');
 
 // A measured run with the given epoch seconds (1875 steps an epoch unless limited).
 function run(device: string, seconds: number[], flags: Partial<RunRecord['flags']> = {}, date = '2026-11-26T21:40:00.000Z'): RunRecord {

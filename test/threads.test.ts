@@ -19,11 +19,12 @@ import { fillBatch, PIXELS } from '../src/train/batch.ts';
 import { identityOrder } from '../src/train/loop.ts';
 import { spawnSync } from 'node:child_process';
 import { dataDir } from './idx.ts';
-import { cgroupCpuQuota, usableCpus } from '../src/train/cpus.ts';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir, availableParallelism } from 'node:os';
+import { cgroupCpuQuota, cpuBudget, usableCpus } from '../src/train/cpus.ts';
+import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, dirname } from 'node:path';
 import { makeRng, shuffle } from '../src/tensor/rng.ts';
+import { tempDir } from './helpers.ts';
 
 const { inputs: IN, hidden: H, classes: C } = MNIST_MODEL;
 const P = IN * H + H + H * C + C;
@@ -306,40 +307,56 @@ test('flags and makeEngine: --threads and --kernels pick the engine; the record 
 });
 
 // A file tree standing in for /: /proc/self/cgroup and the cgroup files under /sys/fs/cgroup.
-function fakeRoot(files: Record<string, string>): string {
-  const root = mkdtempSync(join(tmpdir(), 'mnist-ts-cgroup-'));
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(join(root, dirname(path)), { recursive: true });
-    writeFileSync(join(root, path), text);
+// Each is removed once the test has read it.
+function withRoot<T>(files: Record<string, string>, read: (root: string) => T): T {
+  const root = tempDir('mnist-ts-cgroup-');
+  try {
+    for (const [path, text] of Object.entries(files)) {
+      mkdirSync(join(root, dirname(path)), { recursive: true });
+      writeFileSync(join(root, path), text);
+    }
+    return read(root);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
   }
-  return root;
 }
 
-test('cgroup CPU quotas (v2 and v1): the smallest on the way up, rounded up; none, unlimited or unreadable is null', () => {
-  const v2 = (path: string, files: Record<string, string>) => cgroupCpuQuota(fakeRoot({ 'proc/self/cgroup': `0::${path}\n`, ...files }));
+test('cgroup CPU quotas (v2 and v1): the smallest from the process\'s cgroup up; none, unlimited or unreadable is null', () => {
+  const v2 = (path: string, files: Record<string, string>) => withRoot({ 'proc/self/cgroup': `0::${path}\n`, ...files }, cgroupCpuQuota);
   assert.is(v2('/', { 'sys/fs/cgroup/cpu.max': '200000 100000\n' }), 2, 'docker --cpus 2');
-  assert.is(v2('/', { 'sys/fs/cgroup/cpu.max': '150000 100000\n' }), 2, '1.5 CPUs: two threads');
-  assert.is(v2('/', { 'sys/fs/cgroup/cpu.max': '20000 100000\n' }), 1, 'a fifth of a CPU: one thread');
+  assert.is(v2('/', { 'sys/fs/cgroup/cpu.max': '150000 100000\n' }), 1.5);
   assert.is(v2('/', { 'sys/fs/cgroup/cpu.max': 'max 100000\n' }), null, 'no limit');
   assert.is(v2('/system.slice/job.service', {
     'sys/fs/cgroup/system.slice/cpu.max': '300000 100000', 'sys/fs/cgroup/system.slice/job.service/cpu.max': '800000 100000',
   }), 3, 'a parent\'s quota caps its child\'s');
   assert.is(v2('/kubepods/pod1/c1', { 'sys/fs/cgroup/cpu.max': '400000 100000' }), 4, 'a container sees its own cgroup as the root');
+  assert.is(v2('/a/b', { 'sys/fs/cgroup/a/cpu.max': '250000 100000' }), 2.5, 'a path that exists only in part');
+  assert.is(v2('/odd:name', { 'sys/fs/cgroup/odd:name/cpu.max': '100000 100000' }), 1, 'a colon in the path');
   assert.is(v2('/', { 'sys/fs/cgroup/cpu.max': 'garbage' }), null);
-  const v1 = (quota: string) => cgroupCpuQuota(fakeRoot({
-    'proc/self/cgroup': '4:memory:/docker/abc\n3:cpu,cpuacct:/docker/abc\n0::/\n',
-    'sys/fs/cgroup/cpu,cpuacct/docker/abc/cpu.cfs_quota_us': quota, 'sys/fs/cgroup/cpu,cpuacct/docker/abc/cpu.cfs_period_us': '100000\n',
-  }));
-  assert.is(v1('300000\n'), 3);
-  assert.is(v1('-1\n'), null, 'v1 says -1 for no limit');
-  assert.is(cgroupCpuQuota(fakeRoot({})), null, 'no /proc/self/cgroup (not Linux)');
+  const v1 = (mount: string, quotas: Record<string, string>) => withRoot({
+    'proc/self/cgroup': `4:memory:/docker/abc\n3:${mount}:/docker/abc\n0::/\n`,
+    ...Object.fromEntries(Object.entries(quotas).flatMap(([dir, quota]) => [
+      [`sys/fs/cgroup/${mount}${dir}/cpu.cfs_quota_us`, quota], [`sys/fs/cgroup/${mount}${dir}/cpu.cfs_period_us`, '100000\n'],
+    ])),
+  }, cgroupCpuQuota);
+  assert.is(v1('cpu,cpuacct', { '/docker/abc': '300000\n' }), 3);
+  assert.is(v1('cpu', { '/docker/abc': '300000\n', '/docker': '200000\n' }), 2, 'a parent\'s, on a mount of its own');
+  assert.is(v1('cpu,cpuacct,cpuset', { '': '50000\n' }), 0.5, 'a mount named by its controllers; the container at its root');
+  assert.is(v1('cpu,cpuacct', { '/docker/abc': '-1\n' }), null, 'v1 says -1 for no limit');
+  assert.is(withRoot({}, cgroupCpuQuota), null, 'no /proc/self/cgroup (not Linux)');
 });
 
-test('usableCpus: the available parallelism, capped by a cgroup quota (the default --threads)', () => {
+test('usableCpus and cpuBudget: the available parallelism capped by a quota; whole CPUs for threads, the fraction for spinning', () => {
   const n = availableParallelism();
-  assert.is(usableCpus(fakeRoot({ 'proc/self/cgroup': '0::/\n', 'sys/fs/cgroup/cpu.max': '100000 100000' })), 1);
-  assert.is(usableCpus(fakeRoot({ 'proc/self/cgroup': '0::/\n', 'sys/fs/cgroup/cpu.max': `${(n + 8) * 100000} 100000` })), n);
-  assert.is(usableCpus(fakeRoot({})), n);
+  const quota = (cpus: number) => ({ 'proc/self/cgroup': '0::/\n', 'sys/fs/cgroup/cpu.max': `${cpus * 100000} 100000` });
+  assert.is(withRoot(quota(1), usableCpus), 1);
+  assert.is(withRoot(quota(0.2), usableCpus), 1, 'at least one');
+  assert.is(withRoot(quota(n + 8), usableCpus), n);
+  assert.is(withRoot({}, usableCpus), n);
+  if (n >= 2) {
+    assert.is(withRoot(quota(1.5), usableCpus), 2);
+    assert.is(withRoot(quota(1.5), cpuBudget), 1.5, 'two threads on 1.5 CPUs: no spinning');
+  }
   assert.ok(usableCpus() >= 1 && usableCpus() <= n, 'this machine');
 });
 

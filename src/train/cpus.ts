@@ -7,14 +7,21 @@ import os from 'node:os';
 import { readFileSync, existsSync } from 'node:fs';
 import { join, posix } from 'node:path';
 
+// Whole CPUs, for a thread count: a quota of 1.5 CPUs gives 2 threads.
 export function usableCpus(root = '/'): number {
+  return Math.max(1, Math.ceil(cpuBudget(root)));
+}
+
+// CPUs' worth of time this process may use, a fraction under a fractional quota: threads spin at
+// the barriers only when each can have a whole CPU (threads <= budget).
+export function cpuBudget(root = '/'): number {
   const quota = cgroupCpuQuota(root);
   const cpus = os.availableParallelism();
   return quota === null ? cpus : Math.min(cpus, quota);
 }
 
-// The CPUs a cgroup quota allows this process (rounded up, at least 1), or null when there is none.
-// The quota of the process's cgroup and of every cgroup above it applies: the smallest wins.
+// The CPUs a cgroup quota allows this process (quota over period, not rounded), or null when there
+// is none. The quota of the process's cgroup and of every cgroup above it applies: the smallest wins.
 // cgroup v2: cpu.max is "QUOTA PERIOD" or "max PERIOD"; v1: cpu.cfs_quota_us (-1: none) over
 // cpu.cfs_period_us. In a container the process's cgroup is usually the mount's root.
 export function cgroupCpuQuota(root = '/'): number | null {
@@ -22,17 +29,21 @@ export function cgroupCpuQuota(root = '/'): number | null {
   if (membership === null) return null;
   let best: number | null = null;
   for (const line of membership.split('\n')) {
-    const [id, controllers, path] = line.split(':', 3) as [string, string?, string?];
-    if (path === undefined || !path.startsWith('/')) continue;
+    // "id:controllers:path"; the path may itself hold colons
+    const a = line.indexOf(':'), b = line.indexOf(':', a + 1);
+    if (a < 0 || b < 0) continue;
+    const id = line.slice(0, a), controllers = line.slice(a + 1, b), path = line.slice(b + 1);
+    if (!path.startsWith('/')) continue;
     if (id === '0' && controllers === '') {
       best = smaller(best, lowestQuota(join(root, 'sys/fs/cgroup'), path, v2Quota));
-    } else if (controllers !== undefined && controllers.split(',').includes('cpu')) {
-      for (const mount of ['cpu', 'cpu,cpuacct', 'cpuacct,cpu']) {
+    } else if (controllers.split(',').includes('cpu')) {
+      // v1 mounts are named after their controllers, usually as listed here ("cpu,cpuacct")
+      for (const mount of new Set([controllers, 'cpu', 'cpu,cpuacct', 'cpuacct,cpu'])) {
         best = smaller(best, lowestQuota(join(root, 'sys/fs/cgroup', mount), path, v1Quota));
       }
     }
   }
-  return best === null ? null : Math.max(1, Math.ceil(best));
+  return best;
 }
 
 // The smallest quota on the way from the cgroup at `path` up to the mount's root; the path as

@@ -5,12 +5,13 @@
 // One keypress can reach us more than once: `npm run` forwards the SIGINT it got to its child, which
 // the terminal has signalled already, and the tsx CLI re-sends it when the child is slow to answer
 // (and a SIGTERM sent to a whole process group reaches us both directly and through `npm run`).
-// Signals handled within ECHO_MS of the first are those echoes, not a second press, and are ignored.
-// (Node runs signal handlers between steps, so presses during one long step count as one.)
+// Signals that arrived within ECHO_MS of the first are those echoes, not a second press, and are
+// ignored. (Node runs signal handlers between steps, so presses during one long step count as one.)
 
 export const EXIT_INTERRUPTED = 130; // 128 + SIGINT, what a shell reports for a process stopped by Ctrl-C
 export const EXIT_TERMINATED = 143; // 128 + SIGTERM
 export const ECHO_MS = 250;
+const HEARTBEAT_MS = 10;
 
 export type StopSignal = 'SIGINT' | 'SIGTERM';
 const STOP_SIGNALS: StopSignal[] = ['SIGINT', 'SIGTERM'];
@@ -22,6 +23,12 @@ export function exitCodeFor(signal: StopSignal): number {
 export class Interrupt {
   private firstAt: number | null = null;
   private first: StopSignal = 'SIGINT';
+  // The event loop's last two turns, from a heartbeat timer. A signal is handled only when the loop
+  // has a turn, so one handled now may have waited through a busy stretch (a save's fsyncs): it
+  // arrived after the turn before the last (timers run before signals in a turn of the loop).
+  private heartbeat: ReturnType<typeof setInterval> | null = null;
+  private prevTurn = 0;
+  private lastTurn = 0;
   // What a first signal does; while it is null (before or after training), a signal exits at once.
   onFirst: (() => void) | null = null;
 
@@ -42,10 +49,15 @@ export class Interrupt {
 
   install(): void {
     for (const signal of STOP_SIGNALS) process.on(signal, this.handle);
+    this.prevTurn = this.lastTurn = this.now();
+    this.heartbeat = setInterval(() => { this.prevTurn = this.lastTurn; this.lastTurn = this.now(); }, HEARTBEAT_MS);
+    this.heartbeat.unref(); // never what keeps the process alive
   }
 
   uninstall(): void {
     for (const signal of STOP_SIGNALS) process.removeListener(signal, this.handle);
+    if (this.heartbeat !== null) clearInterval(this.heartbeat);
+    this.heartbeat = null;
   }
 
   // Resolves once the echo window after the first signal is over (at once if there was none). Exit
@@ -65,7 +77,8 @@ export class Interrupt {
       this.onFirst();
       return;
     }
-    if (this.firstAt !== null && t - this.firstAt < this.echoMs) return;
+    const arrivedAfter = this.heartbeat === null ? t : this.prevTurn;
+    if (this.firstAt !== null && arrivedAfter - this.firstAt < this.echoMs) return;
     this.exitNow(signal);
   };
 }

@@ -20,7 +20,7 @@
 
 import { Worker, MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { usableCpus } from './cpus.ts';
+import { cpuBudget } from './cpus.ts';
 import { build } from 'esbuild';
 import { MNIST_MODEL, RNG_STREAM, type ModelShape } from '../nn/model.ts';
 import { KERAS_ADAM } from '../nn/optimizer.ts';
@@ -111,7 +111,7 @@ export class ThreadedEngine implements Engine {
     // Spinning only pays while every thread has a core of its own; 250 us covers the usual waits
     // (including thread 0's turn in the training loop between steps) without burning a time slice
     // when they are long.
-    Atomics.store(ctl, CTL.spinMicros, threads <= usableCpus() ? SPIN_MICROS : 0);
+    Atomics.store(ctl, CTL.spinMicros, threads <= cpuBudget() ? SPIN_MICROS : 0);
     for (let t = 0; t < threads; t++) Atomics.store(ctl, CTL.finiteW1 + t, 1); // nothing non-finite before the first step
     const dropoutRng = makeRng(options.seed, RNG_STREAM.dropout); // each worker gets a copy of its state
     const workers: Worker[] = [];
