@@ -53,7 +53,7 @@ export async function runBench(options: Options, out: Output, interrupt: Interru
   try {
     return await train(options, out, engine, data, trainCount, machine, interrupt);
   } finally {
-    if (interrupt) interrupt.onFirst = null; // from here a signal exits at once (were closing to hang)
+    if (interrupt) interrupt.onFirst = null; // from here a signal exits at once, in case closing hangs
     await engine.close();
   }
 }
