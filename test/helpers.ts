@@ -1,5 +1,5 @@
-// Test helpers: seeded random buffers, central-difference gradients in float64, and a
-// relative-error comparison that reports the worst element.
+// Test helpers: seeded random buffers, central-difference gradients in float64, a relative-error
+// comparison that reports the worst element, and temporary folders that clean up after themselves.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

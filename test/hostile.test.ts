@@ -5,6 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { chmodSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { gzipSync, deflateSync } from 'node:zlib';
@@ -13,7 +14,6 @@ import { DataError } from '../src/train/errors.ts';
 import { makeRng, nextFloat, nextUint32 } from '../src/tensor/rng.ts';
 import { idxImages, idxLabels } from './idx.ts';
 import { tempDir } from './helpers.ts';
-import { tmpdir } from 'node:os';
 
 const dir = tempDir('mnist-ts-hostile-');
 const imagesPath = join(dir, 'images');
