@@ -16,6 +16,7 @@ import { makeNonZeros, gatherRows, gatherCols } from '../src/tensor/nonzeros.ts'
 import { glorotUniform } from '../src/tensor/init.ts';
 import { makeRng, nextFloat } from '../src/tensor/rng.ts';
 import { KERAS_ADAM } from '../src/nn/optimizer.ts';
+import { median } from './median.ts';
 
 const B = 32, IN = PIXELS, H = 128, C = 10, P = IN * H + H + H * C + C;
 const BATCHES = 64; // distinct real batches cycled through
@@ -85,7 +86,6 @@ function time(fn: () => void, budgetMs: number): number {
   while (now - start < budgetMs) { for (let i = 0; i < 8; i++) fn(); calls += 8; now = cpuMs(); }
   return (now - start) / calls;
 }
-const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[xs.length >> 1];
 
 const ROUNDS = 5;
 console.log(`kernels on the training shapes, batch ${B}, real MNIST batches; CPU time, median of ${ROUNDS} rounds of ${seconds}s each`);

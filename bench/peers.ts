@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunRecord } from '../src/train/record.ts';
+import { median } from './median.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -89,7 +90,5 @@ for (let r = 0; r < rounds; r++) {
   console.log(`steady-state epoch: ours ${oursSteady.toFixed(2)} s (runs ${steady(before.epochSeconds).toFixed(2)} and ${steady(after.epochSeconds).toFixed(2)}), ${p.name.split(' (')[0]} ${peerSteady.toFixed(2)} s: ${(peerSteady / oursSteady).toFixed(1)}x`);
   before = after;
 }
-const sorted = ratios.slice().sort((a, b) => a - b);
-const median = sorted.length % 2 === 1 ? sorted[sorted.length >> 1] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
 const spread = rounds > 1 ? ` (median of ${rounds} rounds: ${ratios.map((x) => x.toFixed(1)).join(', ')})` : '';
-console.log(`ours is ${median.toFixed(1)} times faster than ${name}${spread} (the issue's target: at least 7)`);
+console.log(`ours is ${median(ratios).toFixed(1)} times faster than ${name}${spread} (the issue's target: at least 7)`);
