@@ -19,6 +19,7 @@
 // the thread count.
 
 import { Worker, MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { setFlagsFromString } from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import { cpuBudget } from './cpus.ts';
 import { build } from 'esbuild';
@@ -71,6 +72,14 @@ function workerBundle(): Promise<string> {
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1; // pixel 4k is word k's low byte
 
+// V8's inlining budget, raised so that the Slice's hot closures and the kernels they call are
+// inlined into the training step (why it matters: see Slice's constructor). The defaults, 460 bytes
+// of bytecode for one function and 920 (at most 4600) for all inlined into one, are below what one
+// step calls (sparseBackwardAdam alone is about 1000 bytes). V8's flags are process-wide (the worker
+// threads share them) and read each time a function is optimized, so this is done before any step
+// runs; it changes how much V8 inlines, never what the code computes.
+const INLINING_BUDGET = ['--max-inlined-bytecode-size=1500', '--max-inlined-bytecode-size-cumulative=30000', '--max-inlined-bytecode-size-absolute=30000'];
+
 // How long a thread spins at a barrier before it sleeps (when every thread has a core).
 const SPIN_MICROS = 250;
 
@@ -101,6 +110,7 @@ export class ThreadedEngine implements Engine {
 
   static async create(options: ThreadedOptions): Promise<ThreadedEngine> {
     const shape = MNIST_MODEL;
+    for (const flag of INLINING_BUDGET) setFlagsFromString(flag);
     const threads = Math.max(1, Math.min(options.threads, Math.ceil(shape.hidden / 8)));
     const maxBatch = options.batchSize;
     const adam = { ...KERAS_ADAM, learningRate: options.learningRate };
