@@ -43,9 +43,12 @@ function run(command: string, argv: string[]): string {
   return r.stdout;
 }
 
+// Ours runs exactly as `npm run bench` runs it: package.json's command line, less its `node`.
+const BENCH_ARGV = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts.bench as string).split(' ').slice(1);
+
 function ours(): Result {
   const json = join(mkdtempSync(join(tmpdir(), 'mnist-ts-peers-')), 'ours.json');
-  const argv = ['--max-semi-space-size=1', '--v8-pool-size=1', '--import', 'tsx', 'bench/run.ts', '--epochs', String(epochs), '--json', json]; // as npm run bench runs it
+  const argv = [...BENCH_ARGV, '--epochs', String(epochs), '--json', json];
   if (limit) argv.push('--limit', limit);
   if (threads) argv.push('--threads', threads);
   run(process.execPath, argv);

@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseFlags, helpText, FLAGS, DEFAULTS } from '../src/train/flags.ts';
 import { UserError } from '../src/train/errors.ts';
@@ -215,6 +215,44 @@ test('bench: a short run on a small folder prints the Keras log and writes the r
   assert.is(record.backend.name, 'cpu');
   assert.equal(record.flags, { epochs: 2, batchSize: 32, learningRate: 0.001, seed: 1, limit: null });
   assert.ok(record.test.accuracy >= 0 && record.test.accuracy <= 1);
+});
+
+// `npm run bench` runs through bench/launch.mjs (the entry point bundled, no tsx loader thread):
+// the same run, bit for bit, as under tsx, and nothing left behind.
+function launched(args: string[]) {
+  const r = spawnSync(process.execPath, ['bench/launch.mjs', 'bench/run.ts', ...args], { encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+const CACHE = 'node_modules/.cache/mnist-ts';
+const leftBundles = () => (existsSync(CACHE) ? readdirSync(CACHE).filter((f) => f.startsWith('launch-')) : []);
+
+test('launch: the bench through the launcher trains exactly as under tsx, records the same, leaves no bundle', () => {
+  const dir = dataDir(64, 20);
+  const [a, b] = [join(tempDir('mnist-ts-'), 'a.json'), join(tempDir('mnist-ts-'), 'b.json')];
+  const before = leftBundles();
+  const viaLauncher = launched(['--data', dir, '--epochs', '2', '--threads', '2', '--json', a]);
+  const viaTsx = bench(['--data', dir, '--epochs', '2', '--threads', '2', '--json', b]);
+  assert.is(viaLauncher.code, 0, viaLauncher.stderr);
+  assert.is(viaTsx.code, 0, viaTsx.stderr);
+  const numbers = (stdout: string) => stdout.match(/loss: \d\.\d{4} - accuracy: \d\.\d{4}/g);
+  assert.equal(numbers(viaLauncher.stdout), numbers(viaTsx.stdout));
+  assert.is(numbers(viaLauncher.stdout)!.length, 3); // two epochs and the evaluation
+  const [ra, rb] = [a, b].map((f) => JSON.parse(readFileSync(f, 'utf8')));
+  assert.equal(ra.epochs.map((e: { loss: number }) => e.loss), rb.epochs.map((e: { loss: number }) => e.loss));
+  assert.equal(ra.test, { ...rb.test, seconds: ra.test.seconds });
+  assert.equal(leftBundles(), before);
+});
+
+test('launch: errors are one line with the exit code of the command it runs', () => {
+  const r = launched(['--epochs', 'abc']);
+  assert.is(r.code, 2);
+  assert.is(r.stderr, 'bench: --epochs expects a positive integer, got "abc" (see --help)\n');
+  const missing = spawnSync(process.execPath, ['bench/launch.mjs', 'bench/nonexistent.ts'], { encoding: 'utf8' });
+  assert.is(missing.status, 1);
+  assert.match(missing.stderr, /^launch: cannot bundle bench\/nonexistent\.ts: .*nonexistent\.ts.*\n$/);
+  const usage = spawnSync(process.execPath, ['bench/launch.mjs'], { encoding: 'utf8' });
+  assert.is(usage.status, 2);
+  assert.is(usage.stderr, 'launch: usage: node bench/launch.mjs FILE.ts [args]\n');
 });
 
 test.run();
