@@ -77,7 +77,10 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1; // p
 // of bytecode for one function and 920 (at most 4600) for all inlined into one, are below what one
 // step calls (sparseBackwardAdam alone is about 1000 bytes). V8's flags are process-wide (the worker
 // threads share them) and read each time a function is optimized, so this is done before any step
-// runs; it changes how much V8 inlines, never what the code computes.
+// runs; it changes how much V8 inlines, never what the code computes. Its price is memory while V8
+// compiles: the training step with everything inlined is about 15 KB of bytecode, and compiling it
+// takes 10-15 MB for a moment (a run under tsx peaks at 156 MB instead of 140; the bench's launcher,
+// bench/launch.mjs, saves more than that).
 const INLINING_BUDGET = ['--max-inlined-bytecode-size=1500', '--max-inlined-bytecode-size-cumulative=30000', '--max-inlined-bytecode-size-absolute=30000'];
 
 // How long a thread spins at a barrier before it sleeps (when every thread has a core).
