@@ -120,9 +120,15 @@ export class Slice {
   readonly pRest: Float32Array; readonly gRest: Float32Array; readonly mRest: Float32Array; readonly vRest: Float32Array; // the same, past W1_t
   readonly mW1: Float32Array; readonly vW1: Float32Array; // W1_t's moments
   readonly lit: Uint8Array; // (IN) whether pixel i has been lit in a training batch (sparseBackwardAdam)
-  // The two hot calls, layer 1's product and the fused W1 gradient + Adam (90% of a step's kernel
-  // time), are closures over this thread's views, made once (why: see the constructor).
-  private readonly layer1: (input: Float32Array, B: number) => void; // preact = input · W1_t (B rows)
+  // The step's passes are closures over this thread's views, made once by the constructor (why: see
+  // there).
+  // Layer 1 for this block (bias, ReLU and dropout fused), then this block's share of the logits.
+  // When training, also indexes the batch by column for the backward pass.
+  readonly forward: (B: number, training: boolean) => void;
+  // Gradients of this block's parameters (zeroed first; the kernels accumulate). With a fused
+  // layer-1 kernel, W1_t's gradient is left to update(), which sums it row by row as it applies
+  // Adam; dW1 then stays zero.
+  readonly backward: (B: number) => void;
   private readonly w1Rows: ((step: number) => boolean)[]; // per block u: claims and updates its W1 rows (update())
   finiteW1 = true; // with the fused kernel, whether the W1 gradient rows this thread last summed (any block's) were finite (they are not stored in grads)
   private batch = 0; // rows of the step under way, from backward() to update()
@@ -168,14 +174,16 @@ export class Slice {
     }));
     this.lit = w1Blocks[t].lit;
     // Why closures: where a call site has only ever called one closure, V8 inlines it and treats what
-    // it captured with const as constants; the kernel, inlined in turn, then runs without checking
-    // each array's type and reloading its length and data pointer on every pass of the inner loop.
-    // Measured side by side: layer 1's forward 225 -> 150 us a call, the fused W1 step 458 -> 336 us.
-    // Kernels this big (600-1000 bytes of bytecode) are inlined only with a larger inlining budget
-    // than V8's default (threads.ts raises it). Each thread has one Slice, so its call sites see one
-    // closure; with more (tests that build many engines in one process) the code is as before.
-    const { preact, nz, W1 } = this, layer1Forward = kernels.layer1Forward;
-    this.layer1 = (input, B) => layer1Forward(preact, input, nz, W1, B, IN, Ht);
+    // it captured with const as constants; the kernels, inlined in turn, then run without checking
+    // each array's type and reloading its length and data pointer on every pass of their inner loops.
+    // Measured side by side: layer 1's forward 225 -> 150 us a call, the fused W1 step 458 -> 336 us;
+    // a whole step 21% faster on two threads and 29% on one with those two in closures, 7% more with
+    // both passes. Kernels this big (600-1000 bytes of bytecode) are inlined only with a larger
+    // inlining budget than V8's default (threads.ts raises it). Each thread has one Slice, so its call
+    // sites see one closure; with more (tests that build many engines in one process) the code is as
+    // it would be with methods.
+    this.forward = this.forwardOf();
+    this.backward = this.backwardOf();
     this.w1Rows = w1Blocks.map((block, u) => this.w1RowsOf(block, u));
   }
 
@@ -218,16 +226,18 @@ export class Slice {
     }
   }
 
-  // Layer 1 for this block (bias, ReLU and dropout fused), then this block's share of the logits.
-  // When training, also indexes the batch by column for the backward pass.
-  forward(B: number, training: boolean): void {
-    const { shape: { classes: C }, Ht, kernels } = this;
-    this.layer1(this.input, B);
-    biasReluDropoutForward(this.hidden, this.preact, this.b1, training ? this.mask : null, B, Ht);
-    kernels.matmulForward(this.partial, this.hidden, this.W2, B, Ht, C);
-    if (this.b2 !== null) biasForward(this.partial, this.b2, B, C);
-    if (training && kernels.sparse) gatherCols(this.nz, B);
+  private forwardOf(): (B: number, training: boolean) => void {
+    const { shape: { inputs: IN, classes: C }, Ht, kernels: { layer1Forward, matmulForward, sparse } } = this;
+    const { preact, nz, W1, hidden, b1, mask, partial, W2, b2 } = this;
+    return (B, training) => {
+      layer1Forward(preact, this.input, nz, W1, B, IN, Ht);
+      biasReluDropoutForward(hidden, preact, b1, training ? mask : null, B, Ht);
+      matmulForward(partial, hidden, W2, B, Ht, C);
+      if (b2 !== null) biasForward(partial, b2, B, C);
+      if (training && sparse) gatherCols(nz, B);
+    };
   }
+
 
   // After every block's forward: logits = Σ_t partial_t (in block order, so every thread gets the same
   // bits), then the loss. Every thread computes it; it is 320 exponentials, cheaper than waiting.
@@ -245,26 +255,28 @@ export class Slice {
     return this.result.lossSum;
   }
 
-  // Gradients of this block's parameters (zeroed first; the kernels accumulate). With a fused
-  // layer-1 kernel, W1_t's gradient is left to update(), which sums it row by row as it applies
-  // Adam; dW1 then stays zero.
-  backward(B: number): void {
-    const { shape: { inputs: IN, classes: C }, Ht, kernels, shared } = this;
-    this.batch = B;
-    // No thread is still at the last step's chunks (the end barrier), and none takes this step's before
-    // the gradient is ready (below): the counter can start over.
-    if (kernels.layer1BackwardAdam !== null) Atomics.store(shared.ctl, CTL.work + 16 * this.t, 0);
-    (kernels.layer1BackwardAdam !== null ? this.gRest : this.gBlock).fill(0);
-    softmaxCrossEntropyBackward(this.dlogits, this.probs, shared.y, B, C);
-    if (this.db2 !== null) biasBackward(this.db2, this.dlogits, B, C);
-    this.dhidden.fill(0, 0, B * Ht);
-    kernels.matmulBackward(this.dhidden, this.dW2, this.dlogits, this.hidden, this.W2, B, Ht, C);
-    this.dpreact.fill(0, 0, B * Ht);
-    reluDropoutBackward(this.dpreact, this.dhidden, this.preact, this.mask, B * Ht);
-    biasBackward(this.db1, this.dpreact, B, Ht);
-    if (kernels.layer1BackwardAdam === null) kernels.layer1Backward(this.dW1, this.dpreact, this.input, this.nz, this.W1, B, IN, Ht);
-    else Atomics.store(shared.ctl, CTL.work + 16 * this.t + 1, this.step + 1); // block t's W1 rows are open to every thread
+  private backwardOf(): (B: number) => void {
+    const { shape: { inputs: IN, classes: C }, Ht, kernels: { matmulBackward, layer1Backward, layer1BackwardAdam }, shared: { ctl, y } } = this;
+    const { probs, dlogits, db2, dhidden, dW2, hidden, W2, dpreact, preact, mask, db1, dW1, nz, W1, t } = this;
+    const zeroed = layer1BackwardAdam !== null ? this.gRest : this.gBlock; // dW1 stays zero with the fused kernel
+    return (B) => {
+      this.batch = B;
+      // No thread is still at the last step's chunks (the end barrier), and none takes this step's
+      // before the gradient is ready (below): the counter can start over.
+      if (layer1BackwardAdam !== null) Atomics.store(ctl, CTL.work + 16 * t, 0);
+      zeroed.fill(0);
+      softmaxCrossEntropyBackward(dlogits, probs, y, B, C);
+      if (db2 !== null) biasBackward(db2, dlogits, B, C);
+      dhidden.fill(0, 0, B * Ht);
+      matmulBackward(dhidden, dW2, dlogits, hidden, W2, B, Ht, C);
+      dpreact.fill(0, 0, B * Ht);
+      reluDropoutBackward(dpreact, dhidden, preact, mask, B * Ht);
+      biasBackward(db1, dpreact, B, Ht);
+      if (layer1BackwardAdam === null) layer1Backward(dW1, dpreact, this.input, nz, W1, B, IN, Ht);
+      else Atomics.store(ctl, CTL.work + 16 * t + 1, this.step + 1); // block t's W1 rows are open to every thread
+    };
   }
+
 
   // Adam over this block's own parameter range (with the fused kernel: W1 rows of any block, the rest
   // of its own). Returns false if a gradient it met was not finite.
