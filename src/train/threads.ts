@@ -81,7 +81,11 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1; // p
 // compiles: the training step with everything inlined is about 15 KB of bytecode, and compiling it
 // takes 10-15 MB for a moment (a run under tsx peaks at 156 MB instead of 140; the bench's launcher,
 // bench/launch.mjs, saves more than that).
-const INLINING_BUDGET = ['--max-inlined-bytecode-size=1500', '--max-inlined-bytecode-size-cumulative=30000', '--max-inlined-bytecode-size-absolute=30000'];
+export function raiseInliningBudget(): void {
+  for (const flag of ['--max-inlined-bytecode-size=1500', '--max-inlined-bytecode-size-cumulative=30000', '--max-inlined-bytecode-size-absolute=30000']) {
+    setFlagsFromString(flag);
+  }
+}
 
 // How long a thread spins at a barrier before it sleeps (when every thread has a core).
 const SPIN_MICROS = 250;
@@ -113,7 +117,7 @@ export class ThreadedEngine implements Engine {
 
   static async create(options: ThreadedOptions): Promise<ThreadedEngine> {
     const shape = MNIST_MODEL;
-    for (const flag of INLINING_BUDGET) setFlagsFromString(flag);
+    raiseInliningBudget();
     const threads = Math.max(1, Math.min(options.threads, Math.ceil(shape.hidden / 8)));
     const maxBatch = options.batchSize;
     const adam = { ...KERAS_ADAM, learningRate: options.learningRate };
