@@ -214,12 +214,14 @@ test('run: a press during the evaluation is seen when it ends: all epochs and th
 // re-sends it after 30 ms). The run stops and saves in well under 100 ms, so some echoes land while
 // it exits: before it waited out the echo window, one of them killed the process by the signal in
 // 8 runs of 8. (Echoes end 150 ms before the window does, for a busy machine.)
-for (const [name, exitCode] of [['SIGINT', EXIT_INTERRUPTED], ['SIGTERM', EXIT_TERMINATED]] as const) test(`bench: ${name} early in the run prints the partial epoch, the summary, keeps record and model, exits ${exitCode}`, async () => {
+// Under tsx and through bench/launch.mjs (as `npm run bench` starts it).
+const STARTS = { tsx: ['--import', 'tsx', 'bench/run.ts'], launcher: ['bench/launch.mjs', 'bench/run.ts'] };
+for (const [name, exitCode, start] of [['SIGINT', EXIT_INTERRUPTED, 'tsx'], ['SIGTERM', EXIT_TERMINATED, 'tsx'], ['SIGINT', EXIT_INTERRUPTED, 'launcher']] as const) test(`bench (${start}): ${name} early in the run prints the partial epoch, the summary, keeps record and model, exits ${exitCode}`, async () => {
   const data = mnistDir(640, 64); // 20 steps per epoch: about 20 ms with the fast kernels, so many epochs
   // keep the run going long after the press, however fast or busy the machine is
   const out = tempDir('mnist-ts-');
   const json = join(out, 'run.json'), model = join(out, 'model.bin');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--data', data, '--epochs', '2000', '--json', json, '--save-model', model]);
+  const child = spawn(process.execPath, [...STARTS[start], '--data', data, '--epochs', '2000', '--json', json, '--save-model', model]);
   let stdout = '', stderr = '', sent = false;
   child.stdout.on('data', (chunk) => {
     stdout += chunk;
