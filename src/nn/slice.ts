@@ -178,10 +178,10 @@ export class Slice {
     // each array's type and reloading its length and data pointer on every pass of their inner loops.
     // Measured (`npm run bench:closures`): layer 1's forward 1.5-1.7x faster a call, the fused W1
     // step 1.3-1.6x; a whole step (two builds side by side in one process) 21% faster on two threads
-    // and 29% on one with those two in closures, 7% more with both passes. Kernels this big (600-1000 bytes of bytecode) are inlined only with a larger
-    // inlining budget than V8's default (threads.ts raises it). Each thread has one Slice, so its call
-    // sites see one closure; with more (tests that build many engines in one process) the code is as
-    // it would be with methods.
+    // and 29% on one with those two in closures, 7% more with both passes. Kernels this big (600-1000
+    // bytes of bytecode) are inlined only with a larger inlining budget than V8's default (threads.ts
+    // raises it). Each thread has one Slice, so its call sites see one closure; with more (tests that
+    // build many engines in one process) the code is as it would be with methods.
     this.forward = this.forwardOf();
     this.backward = this.backwardOf();
     this.w1Rows = w1Blocks.map((block, u) => this.w1RowsOf(block, u));
@@ -238,7 +238,6 @@ export class Slice {
     };
   }
 
-
   // After every block's forward: logits = Σ_t partial_t (in block order, so every thread gets the same
   // bits), then the loss. Every thread computes it; it is 320 exponentials, cheaper than waiting.
   loss(B: number): number {
@@ -276,7 +275,6 @@ export class Slice {
       else Atomics.store(ctl, CTL.work + 16 * t + 1, this.step + 1); // block t's W1 rows are open to every thread
     };
   }
-
 
   // Adam over this block's own parameter range (with the fused kernel: W1 rows of any block, the rest
   // of its own). Returns false if a gradient it met was not finite.
