@@ -8,6 +8,7 @@
 
 import { build } from 'esbuild';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 
@@ -30,7 +31,7 @@ const ownUrl = {
 };
 
 const cache = fileURLToPath(new URL('../node_modules/.cache/mnist-ts/', import.meta.url));
-const bundle = `${cache}launch-${process.pid}.mjs`;
+const bundle = `${cache}launch-${process.pid}-${randomBytes(4).toString('hex')}.mjs`; // pids repeat across containers
 let code;
 try {
   const result = await build({
@@ -50,8 +51,20 @@ try {
   process.exit(1);
 }
 
-mkdirSync(cache, { recursive: true });
-writeFileSync(bundle, code);
-process.setSourceMapsEnabled(true);
 process.argv.splice(1, 2, resolve(file)); // the entry point sees the argv it would under node --import tsx
-await import(pathToFileURL(bundle).href);
+let written = true;
+try {
+  mkdirSync(cache, { recursive: true });
+  writeFileSync(bundle, code);
+} catch (e) {
+  written = false; // a read-only node_modules (installed by another user): tsx's loader after all
+  process.stderr.write(`launch: cannot write ${bundle} (${e.code ?? e.message}); running under tsx's loader instead, which takes about 34 MB more memory\n`);
+}
+if (written) {
+  process.setSourceMapsEnabled(true);
+  await import(pathToFileURL(bundle).href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(pathToFileURL(resolve(file)).href);
+}

@@ -3,7 +3,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, existsSync, mkdirSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseFlags, helpText, FLAGS, DEFAULTS } from '../src/train/flags.ts';
 import { UserError } from '../src/train/errors.ts';
@@ -241,6 +242,31 @@ test('launch: the bench through the launcher trains exactly as under tsx, record
   assert.equal(ra.epochs.map((e: { loss: number }) => e.loss), rb.epochs.map((e: { loss: number }) => e.loss));
   assert.equal(ra.test, { ...rb.test, seconds: ra.test.seconds });
   assert.equal(leftBundles(), before);
+});
+
+// A node_modules the user cannot write to (installed by another user): the launcher says so in one
+// line and runs the bench under tsx's loader instead. As root (CI containers), in a child that has
+// dropped to uid 65534, for whom the cache folder (root's, 755) is read-only; otherwise the folder is
+// made read-only for the test.
+test('launch: with no room for the bundle, one line on stderr and the same run under tsx', () => {
+  const dir = dataDir(64, 20);
+  mkdirSync(CACHE, { recursive: true });
+  const asRoot = process.getuid?.() === 0;
+  const out = tempDir('mnist-ts-');
+  chmodSync(out, 0o777);
+  chmodSync(dir, 0o755); // the data, readable by uid 65534
+  if (!asRoot) chmodSync(CACHE, 0o555);
+  try {
+    const args = ['bench/launch.mjs', 'bench/run.ts', '--data', dir, '--epochs', '1', '--threads', '1', '--json', join(out, 'r.json')];
+    const r = spawnSync(process.execPath, args, { encoding: 'utf8', ...(asRoot ? { uid: 65534, gid: 65534, env: { ...process.env, HOME: tmpdir() } } : {}) });
+    assert.is(r.status, 0, r.stderr);
+    assert.match(r.stderr, /^launch: cannot write .*node_modules\/\.cache\/mnist-ts\/launch-\d+-[0-9a-f]{8}\.mjs \(EACCES\); running under tsx's loader instead, which takes about 34 MB more memory\n$/);
+    const viaTsx = bench(['--data', dir, '--epochs', '1', '--threads', '1']);
+    const numbers = (stdout: string) => stdout.match(/loss: \d\.\d{4} - accuracy: \d\.\d{4}/g);
+    assert.equal(numbers(r.stdout), numbers(viaTsx.stdout));
+  } finally {
+    if (!asRoot) chmodSync(CACHE, 0o755);
+  }
 });
 
 test('launch: errors are one line with the exit code of the command it runs', () => {
