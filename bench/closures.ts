@@ -22,7 +22,7 @@ import { KERAS_ADAM } from '../src/nn/optimizer.ts';
 import { raiseInliningBudget } from '../src/train/threads.ts';
 import { median } from './median.ts';
 
-const B = 32, IN = PIXELS, H = 64, BATCHES = 64, ROUNDS = 9, CALLS = 400;
+const B = 32, IN = PIXELS, H = 64, BATCHES = 64, ROUNDS = 9, PER_BATCH = 6, CALLS = BATCHES * PER_BATCH;
 const [, , kernel, way] = process.argv;
 
 if (kernel === undefined) {
@@ -82,10 +82,10 @@ if (kernel === undefined) {
     for (let k = 0; k < BATCHES; k++) {
       use(k);
       const t0 = performance.now();
-      for (let i = 0; i < CALLS / BATCHES; i++) call();
+      for (let i = 0; i < PER_BATCH; i++) call();
       ms += performance.now() - t0;
     }
-    if (r >= 2) rounds.push((ms * 1000) / (Math.floor(CALLS / BATCHES) * BATCHES));
+    if (r >= 2) rounds.push((ms * 1000) / CALLS);
   }
   console.log(median(rounds));
 }

@@ -7,7 +7,7 @@
 // runs TypeScript before this file does.
 
 import { build } from 'esbuild';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
@@ -19,14 +19,17 @@ if (file === undefined || !file.endsWith('.ts')) {
 }
 
 // Each module keeps its own import.meta.url (threads.ts, data.ts and results.ts find files next to
-// themselves): esbuild would give every module the bundle's.
+// themselves): esbuild would give every module the bundle's. Any other import.meta property would
+// silently point at the bundle too, so it is refused.
 const ownUrl = {
   name: 'own-import-meta-url',
   setup(b) {
-    b.onLoad({ filter: /\.ts$/ }, (args) => ({
-      contents: readFileSync(args.path, 'utf8').replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)),
-      loader: 'ts',
-    }));
+    b.onLoad({ filter: /\.ts$/ }, (args) => {
+      const url = JSON.stringify(pathToFileURL(args.path).href);
+      const contents = readFileSync(args.path, 'utf8').replaceAll('import.meta.url', () => url);
+      if (/import\.meta\b/.test(contents)) return { errors: [{ text: 'uses import.meta other than import.meta.url, which bundling would change' }] };
+      return { contents, loader: 'ts' };
+    });
   },
 };
 
@@ -37,10 +40,10 @@ try {
   const result = await build({
     entryPoints: [resolve(file)], outfile: bundle, bundle: true, write: false, format: 'esm', platform: 'node', target: 'node20',
     packages: 'external', // packages are imported from node_modules as usual (the bundle sits in it, below)
-    sourcemap: 'inline', // stack traces name the TypeScript files and lines (setSourceMapsEnabled below)
+    sourcemap: 'inline', sourcesContent: false, // stack traces name the TypeScript files and lines (setSourceMapsEnabled below)
     logLevel: 'silent', plugins: [ownUrl],
     // The bundle deletes itself as soon as it starts: it is loaded by then, and nothing is left behind
-    // however the run ends.
+    // however the run ends (a run killed in the few milliseconds before, see the sweep below).
     banner: { js: "import { rmSync as __rmBundle } from 'node:fs'; __rmBundle(new URL(import.meta.url), { force: true });" },
   });
   code = result.outputFiles[0].text;
@@ -58,8 +61,17 @@ try {
   writeFileSync(bundle, code);
 } catch (e) {
   written = false; // a read-only node_modules (installed by another user): tsx's loader after all
+  rmSync(bundle, { force: true }); // a partial write (a full disk)
   process.stderr.write(`launch: cannot write ${bundle} (${e.code ?? e.message}); running under tsx's loader instead, which takes about 34 MB more memory\n`);
 }
+code = undefined; // (about 250 KB, kept for the whole run otherwise)
+// Bundles more than an hour old were left by runs killed before their bundle started (best effort).
+try {
+  for (const name of readdirSync(cache)) {
+    const path = cache + name;
+    if (name.startsWith('launch-') && Date.now() - statSync(path).mtimeMs > 3_600_000) rmSync(path, { force: true });
+  }
+} catch {}
 if (written) {
   process.setSourceMapsEnabled(true);
   await import(pathToFileURL(bundle).href);

@@ -43,7 +43,8 @@ function run(command: string, argv: string[]): string {
   return r.stdout;
 }
 
-// Ours runs exactly as `npm run bench` runs it: package.json's command line, less its `node`.
+// Ours runs exactly as `npm run bench` runs it: package.json's command line, less its `node` (the
+// script is `node` and plain words, no quotes).
 const BENCH_ARGV = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts.bench as string).split(' ').slice(1);
 
 function ours(): Result {

@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, existsSync, mkdirSync, chmodSync } from 'node:fs';
+import { readFileSync, readdirSync, existsSync, mkdirSync, chmodSync, writeFileSync, utimesSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseFlags, helpText, FLAGS, DEFAULTS } from '../src/train/flags.ts';
@@ -222,7 +222,7 @@ test('bench: a short run on a small folder prints the Keras log and writes the r
 // the same run, bit for bit, as under tsx, and nothing left behind.
 function launched(args: string[]) {
   const r = spawnSync(process.execPath, ['bench/launch.mjs', 'bench/run.ts', ...args], { encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, pid: r.pid };
 }
 const CACHE = 'node_modules/.cache/mnist-ts';
 const leftBundles = () => (existsSync(CACHE) ? readdirSync(CACHE).filter((f) => f.startsWith('launch-')) : []);
@@ -230,7 +230,12 @@ const leftBundles = () => (existsSync(CACHE) ? readdirSync(CACHE).filter((f) => 
 test('launch: the bench through the launcher trains exactly as under tsx, records the same, leaves no bundle', () => {
   const dir = dataDir(64, 20);
   const [a, b] = [join(tempDir('mnist-ts-'), 'a.json'), join(tempDir('mnist-ts-'), 'b.json')];
-  const before = leftBundles();
+  // Bundles of runs killed before theirs started: the next run removes those over an hour old.
+  mkdirSync(CACHE, { recursive: true });
+  const [stale, recent] = [join(CACHE, 'launch-1-0badf00d.mjs'), join(CACHE, 'launch-2-0badf00d.mjs')];
+  writeFileSync(stale, ''); writeFileSync(recent, '');
+  const twoHoursAgo = (Date.now() - 7_200_000) / 1000;
+  utimesSync(stale, twoHoursAgo, twoHoursAgo);
   const viaLauncher = launched(['--data', dir, '--epochs', '2', '--threads', '2', '--json', a]);
   const viaTsx = bench(['--data', dir, '--epochs', '2', '--threads', '2', '--json', b]);
   assert.is(viaLauncher.code, 0, viaLauncher.stderr);
@@ -241,7 +246,10 @@ test('launch: the bench through the launcher trains exactly as under tsx, record
   const [ra, rb] = [a, b].map((f) => JSON.parse(readFileSync(f, 'utf8')));
   assert.equal(ra.epochs.map((e: { loss: number }) => e.loss), rb.epochs.map((e: { loss: number }) => e.loss));
   assert.equal(ra.test, { ...rb.test, seconds: ra.test.seconds });
-  assert.equal(leftBundles(), before);
+  assert.equal(leftBundles().filter((f) => f.startsWith(`launch-${viaLauncher.pid}-`)), [], 'its own bundle removed');
+  assert.not.ok(existsSync(stale), 'the stale bundle removed');
+  assert.ok(existsSync(recent), 'a recent one kept (its run may still be starting)');
+  rmSync(recent);
 });
 
 // A node_modules the user cannot write to (installed by another user): the launcher says so in one
@@ -255,8 +263,8 @@ test('launch: with no room for the bundle, one line on stderr and the same run u
   const out = tempDir('mnist-ts-');
   chmodSync(out, 0o777);
   chmodSync(dir, 0o755); // the data, readable by uid 65534
-  if (!asRoot) chmodSync(CACHE, 0o555);
   try {
+    if (!asRoot) chmodSync(CACHE, 0o555);
     const args = ['bench/launch.mjs', 'bench/run.ts', '--data', dir, '--epochs', '1', '--threads', '1', '--json', join(out, 'r.json')];
     const r = spawnSync(process.execPath, args, { encoding: 'utf8', ...(asRoot ? { uid: 65534, gid: 65534, env: { ...process.env, HOME: tmpdir() } } : {}) });
     assert.is(r.status, 0, r.stderr);

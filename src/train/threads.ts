@@ -81,7 +81,10 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1; // p
 // compiles: the training step with everything inlined is about 15 KB of bytecode, and compiling it
 // takes 10-15 MB for a moment (a run under tsx peaks at 156 MB instead of 140; the bench's launcher,
 // bench/launch.mjs, saves more than that).
+let inliningRaised = false;
 export function raiseInliningBudget(): void {
+  if (inliningRaised) return; // once: other isolates (earlier engines' workers) may be compiling
+  inliningRaised = true;
   for (const flag of ['--max-inlined-bytecode-size=1500', '--max-inlined-bytecode-size-cumulative=30000', '--max-inlined-bytecode-size-absolute=30000']) {
     setFlagsFromString(flag);
   }
