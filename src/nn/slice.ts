@@ -176,8 +176,8 @@ export class Slice {
     // Why closures: where a call site has only ever called one closure, V8 inlines it and treats what
     // it captured with const as constants; the kernels, inlined in turn, then run without checking
     // each array's type and reloading its length and data pointer on every pass of their inner loops.
-    // Measured (`npm run bench:closures`): layer 1's forward 1.5-1.7x faster a call, the fused W1
-    // step 1.3-1.6x; a whole step (two builds side by side in one process) 21% faster on two threads
+    // Measured (`npm run bench:closures`): layer 1's forward about 1.5x faster a call, the fused W1
+    // step 1.1-1.5x; a whole step (two builds side by side in one process) 21% faster on two threads
     // and 29% on one with those two in closures, 7% more with both passes. Kernels this big (600-1000
     // bytes of bytecode) are inlined only with a larger inlining budget than V8's default (threads.ts
     // raises it). Each thread has one Slice, so its call sites see one closure; with more (tests that
