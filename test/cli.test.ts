@@ -289,4 +289,15 @@ test('launch: errors are one line with the exit code of the command it runs', ()
   assert.is(usage.stderr, 'launch: usage: node bench/launch.mjs FILE.ts [args]\n');
 });
 
+test('bench:ab: one checkout against itself runs, pairs every chunk, a ratio near 1; bad usage is one line, exit 2', () => {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/ab.ts', '.', '.', '150', '1'], { encoding: 'utf8' });
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^\.: median \d+ us a step over 2 chunks of 75\n\.: median \d+ us a step over 2 chunks of 75\n/);
+  const ratio = Number(/B\/A, chunk by chunk: median (\d+\.\d+) \(below 1: B faster\), 1 thread\n$/.exec(r.stdout)?.[1]);
+  assert.ok(ratio > 0.2 && ratio < 5, `ratio ${ratio}`);
+  const usage = spawnSync(process.execPath, ['--import', 'tsx', 'bench/ab.ts', '.'], { encoding: 'utf8' });
+  assert.is(usage.status, 2);
+  assert.is(usage.stderr, 'bench:ab: usage: npm run bench:ab -- DIR_A DIR_B [steps, 4500] [threads, 2]\n');
+});
+
 test.run();
