@@ -20,6 +20,7 @@ import { identityOrder } from '../src/train/loop.ts';
 import { spawnSync } from 'node:child_process';
 import { dataDir } from './idx.ts';
 import { cgroupCpuQuota, cpuBudget, usableCpus } from '../src/train/cpus.ts';
+import { machineInfo } from '../src/train/record.ts';
 import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -358,6 +359,8 @@ test('usableCpus and cpuBudget: the available parallelism capped by a quota; who
     assert.is(withRoot(quota(1.5), cpuBudget), 1.5, 'two threads on 1.5 CPUs: no spinning');
   }
   assert.ok(usableCpus() >= 1 && usableCpus() <= n, 'this machine');
+  assert.is(withRoot(quota(1), machineInfo).cores, 1, 'the run record\'s cores: the usable ones');
+  assert.is(withRoot({}, machineInfo).cores, n);
 });
 
 test('bench: a run that diverges on two threads exits 3 with one line, and the process ends', () => {

@@ -1,6 +1,7 @@
 // The run record: what `--json FILE` writes. Later versions add fields, never rename them.
 
 import os from 'node:os';
+import { usableCpus } from './cpus.ts';
 import type { Options } from './flags.ts';
 import type { EpochStats, EvalStats } from './loop.ts';
 
@@ -56,11 +57,13 @@ export interface PartialEpoch {
   accuracy: number;
 }
 
-export function machineInfo(): MachineInfo {
+// cores: the usable ones, within any cgroup CPU quota (cpus.ts), which is what a run had: a container
+// given 2 CPUs on a 64-core host is a 2-core machine for the comparison. root: for tests.
+export function machineInfo(root = '/'): MachineInfo {
   const cpus = os.cpus();
   return {
     cpu: cpus[0]?.model.trim() || 'unknown CPU',
-    cores: os.availableParallelism(),
+    cores: usableCpus(root),
     os: `${os.platform()} ${os.release()}`,
     arch: os.arch(),
     node: process.version,
