@@ -3,9 +3,10 @@
 
 import { writeFileSync, renameSync, unlinkSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { loadResults, writeReferenceRecords, RESULTS_DIR } from '../src/train/results.ts';
-import { compareRows, tableText, tableMarkdown, comparisonChart } from '../src/train/compare.ts';
-import { UserError, EXIT, runCommand } from '../src/train/errors.ts';
+import { loadResults, writeReferenceRecords, RESULTS_DIR } from '../src/node/results_dir.ts';
+import { compareRows, tableText, tableMarkdown, comparisonChart } from '../src/train/results/compare.ts';
+import { UserError, EXIT } from '../src/train/errors.ts';
+import { runCommand } from '../src/node/cli/command.ts';
 
 interface CompareOptions {
   results: string;

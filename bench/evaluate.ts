@@ -1,7 +1,7 @@
 // `npm run evaluate -- --model FILE`: the saved weights on the test set, one Keras evaluation line.
 
-import { parseEvaluateFlags, evaluateHelpText, runEvaluate } from '../src/train/evaluate_cli.ts';
-import { runCommand } from '../src/train/errors.ts';
+import { parseEvaluateFlags, evaluateHelpText, runEvaluate } from '../src/node/cli/evaluate.ts';
+import { runCommand } from '../src/node/cli/command.ts';
 
 async function main(): Promise<number> {
   const options = parseEvaluateFlags(process.argv.slice(2));

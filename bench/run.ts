@@ -1,9 +1,9 @@
 // `npm run bench`: the reference experiment, Keras-format log, summary against the Pi 5 and the Jetson.
 
-import { parseFlags, helpText } from '../src/train/flags.ts';
-import { runBench } from '../src/train/run.ts';
-import { runCommand } from '../src/train/errors.ts';
-import { Interrupt } from '../src/train/interrupt.ts';
+import { parseFlags, helpText } from '../src/node/cli/flags.ts';
+import { runBench } from '../src/node/cli/bench.ts';
+import { runCommand } from '../src/node/cli/command.ts';
+import { Interrupt } from '../src/node/cli/interrupt.ts';
 
 const interrupt = new Interrupt();
 

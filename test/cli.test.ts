@@ -3,15 +3,15 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, existsSync, mkdirSync, chmodSync, writeFileSync, utimesSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseFlags, helpText, FLAGS, DEFAULTS } from '../src/train/flags.ts';
+import { parseFlags, helpText, FLAGS, DEFAULTS } from '../src/node/cli/flags.ts';
 import { UserError } from '../src/train/errors.ts';
-import { EVALUATE_FLAGS, parseEvaluateFlags, evaluateHelpText } from '../src/train/evaluate_cli.ts';
-import { epochLine, evaluationLine, formatPerUnit, roundHalfEven } from '../src/train/progress.ts';
-import { summaryText, speedWords } from '../src/train/report.ts';
-import { makeRecord, machineInfo } from '../src/train/record.ts';
+import { EVALUATE_FLAGS, parseEvaluateFlags, evaluateHelpText } from '../src/node/cli/evaluate.ts';
+import { epochLine, evaluationLine, formatPerUnit, roundHalfEven } from '../src/train/keras_log.ts';
+import { summaryText, speedWords } from '../src/train/results/report.ts';
+import { makeRecord } from '../src/train/results/record.ts';
+import { machineInfo } from '../src/node/machine.ts';
 import { dataDir } from './idx.ts';
 import { tempDir } from './helpers.ts';
 
@@ -218,84 +218,60 @@ test('bench: a short run on a small folder prints the Keras log and writes the r
   assert.ok(record.test.accuracy >= 0 && record.test.accuracy <= 1);
 });
 
-// `npm run bench` runs through bench/launch.mjs (the entry point bundled, no tsx loader thread):
-// the same run, bit for bit, as under tsx, and nothing left behind.
-function launched(args: string[]) {
-  const r = spawnSync(process.execPath, ['bench/launch.mjs', 'bench/run.ts', ...args], { encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, pid: r.pid };
+// `npm run bench` runs dist/bench.mjs, the build of bench/run.ts (scripts/build.mjs): the same run,
+// bit for bit, as the TypeScript sources under tsx.
+function built(args: string[]) {
+  const r = spawnSync(process.execPath, ['--enable-source-maps', 'dist/bench.mjs', ...args], { encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
-const CACHE = 'node_modules/.cache/mnist-ts';
-const leftBundles = () => (existsSync(CACHE) ? readdirSync(CACHE).filter((f) => f.startsWith('launch-')) : []);
 
-test('launch: the bench through the launcher trains exactly as under tsx, records the same, leaves no bundle', () => {
+test('build: dist/bench.mjs trains exactly as the sources under tsx and records the same', () => {
   const dir = dataDir(64, 20);
   const [a, b] = [join(tempDir('mnist-ts-'), 'a.json'), join(tempDir('mnist-ts-'), 'b.json')];
-  // Bundles of runs killed before theirs started: the next run removes those over an hour old.
-  mkdirSync(CACHE, { recursive: true });
-  const [stale, recent] = [join(CACHE, 'launch-1-0badf00d.mjs'), join(CACHE, 'launch-2-0badf00d.mjs')];
-  writeFileSync(stale, ''); writeFileSync(recent, '');
-  const twoHoursAgo = (Date.now() - 7_200_000) / 1000;
-  utimesSync(stale, twoHoursAgo, twoHoursAgo);
-  const viaLauncher = launched(['--data', dir, '--epochs', '2', '--threads', '2', '--json', a]);
+  const viaDist = built(['--data', dir, '--epochs', '2', '--threads', '2', '--json', a]);
   const viaTsx = bench(['--data', dir, '--epochs', '2', '--threads', '2', '--json', b]);
-  assert.is(viaLauncher.code, 0, viaLauncher.stderr);
+  assert.is(viaDist.code, 0, viaDist.stderr);
   assert.is(viaTsx.code, 0, viaTsx.stderr);
   const numbers = (stdout: string) => stdout.match(/loss: \d\.\d{4} - accuracy: \d\.\d{4}/g);
-  assert.equal(numbers(viaLauncher.stdout), numbers(viaTsx.stdout));
-  assert.is(numbers(viaLauncher.stdout)!.length, 3); // two epochs and the evaluation
+  assert.equal(numbers(viaDist.stdout), numbers(viaTsx.stdout));
+  assert.is(numbers(viaDist.stdout)!.length, 3); // two epochs and the evaluation
   const [ra, rb] = [a, b].map((f) => JSON.parse(readFileSync(f, 'utf8')));
   assert.equal(ra.epochs.map((e: { loss: number }) => e.loss), rb.epochs.map((e: { loss: number }) => e.loss));
   assert.equal(ra.test, { ...rb.test, seconds: ra.test.seconds });
-  assert.equal(leftBundles().filter((f) => f.startsWith(`launch-${viaLauncher.pid}-`)), [], 'its own bundle removed');
-  assert.not.ok(existsSync(stale), 'the stale bundle removed');
-  assert.ok(existsSync(recent), 'a recent one kept (its run may still be starting)');
-  rmSync(recent);
 });
 
-// A node_modules the user cannot write to (installed by another user): the launcher says so in one
-// line and runs the bench under tsx's loader instead. As root (CI containers), in a child that has
-// dropped to uid 65534, for whom the cache folder (root's, 755) is read-only; otherwise the folder is
-// made read-only for the test.
-test('launch: with no room for the bundle, one line on stderr and the same run under tsx', () => {
-  const dir = dataDir(64, 20);
-  mkdirSync(CACHE, { recursive: true });
-  const asRoot = process.getuid?.() === 0;
-  const out = tempDir('mnist-ts-');
-  chmodSync(out, 0o777);
-  chmodSync(dir, 0o755); // the data, readable by uid 65534
-  try {
-    if (!asRoot) chmodSync(CACHE, 0o555);
-    const args = ['bench/launch.mjs', 'bench/run.ts', '--data', dir, '--epochs', '1', '--threads', '1', '--json', join(out, 'r.json')];
-    const r = spawnSync(process.execPath, args, { encoding: 'utf8', ...(asRoot ? { uid: 65534, gid: 65534, env: { ...process.env, HOME: tmpdir() } } : {}) });
-    assert.is(r.status, 0, r.stderr);
-    assert.match(r.stderr, /^launch: cannot write .*node_modules\/\.cache\/mnist-ts\/launch-\d+-[0-9a-f]{8}\.mjs \(EACCES\); running under tsx's loader instead, which takes about 34 MB more memory\n$/);
-    const viaTsx = bench(['--data', dir, '--epochs', '1', '--threads', '1']);
-    const numbers = (stdout: string) => stdout.match(/loss: \d\.\d{4} - accuracy: \d\.\d{4}/g);
-    assert.equal(numbers(r.stdout), numbers(viaTsx.stdout));
-  } finally {
-    if (!asRoot) chmodSync(CACHE, 0o755);
-  }
-});
-
-test('launch: errors are one line with the exit code of the command it runs', () => {
-  const r = launched(['--epochs', 'abc']);
+test('build: errors through dist/ are one line with the same exit code; its source map names the .ts files', () => {
+  const r = built(['--epochs', 'abc']);
   assert.is(r.code, 2);
   assert.is(r.stderr, 'bench: --epochs expects a positive integer, got "abc" (see --help)\n');
-  const missing = spawnSync(process.execPath, ['bench/launch.mjs', 'bench/nonexistent.ts'], { encoding: 'utf8' });
-  assert.is(missing.status, 1);
-  assert.match(missing.stderr, /^launch: cannot bundle bench\/nonexistent\.ts: .*nonexistent\.ts.*\n$/);
-  const usage = spawnSync(process.execPath, ['bench/launch.mjs'], { encoding: 'utf8' });
-  assert.is(usage.status, 2);
-  assert.is(usage.stderr, 'launch: usage: node bench/launch.mjs FILE.ts [args]\n');
+  const map = /sourceMappingURL=data:application\/json;base64,([A-Za-z0-9+/=]+)\s*$/.exec(readFileSync('dist/bench.mjs', 'utf8'));
+  assert.ok(map, 'an inline source map');
+  const sources: string[] = JSON.parse(Buffer.from(map![1], 'base64').toString('utf8')).sources;
+  assert.ok(sources.some((f) => f.endsWith('src/train/engines/threaded/engine.ts')), sources.join(' '));
+});
+
+test('build: up to date, it writes nothing; a source newer than dist/ rebuilds', () => {
+  const run = () => spawnSync(process.execPath, ['scripts/build.mjs'], { encoding: 'utf8' });
+  assert.is(run().status, 0);
+  const stamp = statSync('dist/.built').mtimeMs;
+  const again = run();
+  assert.is(again.stderr, 'build: dist/ is up to date\n');
+  assert.is(statSync('dist/.built').mtimeMs, stamp);
+  const later = new Date(stamp + 1); // newer than the stamp, older than the rebuild's
+  utimesSync('src/train/loop.ts', later, later);
+  const rebuilt = run();
+  assert.is(rebuilt.status, 0, rebuilt.stderr);
+  assert.is(rebuilt.stderr, 'build: dist/ written\n');
+  assert.ok(statSync('dist/.built').mtimeMs > stamp);
 });
 
 test('bench:ab: one checkout against itself runs, pairs every chunk, a ratio near 1; bad usage is one line, exit 2', () => {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/ab.ts', '.', '.', '150', '1'], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/dev/ab.ts', '.', '.', '150', '1'], { encoding: 'utf8' });
   assert.is(r.status, 0, r.stderr);
   assert.match(r.stdout, /^\.: median \d+ us a step over 2 chunks of 75\n\.: median \d+ us a step over 2 chunks of 75\n/);
   const ratio = Number(/B\/A, chunk by chunk: median (\d+\.\d+) \(below 1: B faster\), 1 thread\n$/.exec(r.stdout)?.[1]);
   assert.ok(ratio > 0.2 && ratio < 5, `ratio ${ratio}`);
-  const usage = spawnSync(process.execPath, ['--import', 'tsx', 'bench/ab.ts', '.'], { encoding: 'utf8' });
+  const usage = spawnSync(process.execPath, ['--import', 'tsx', 'bench/dev/ab.ts', '.'], { encoding: 'utf8' });
   assert.is(usage.status, 2);
   assert.is(usage.stderr, 'bench:ab: usage: npm run bench:ab -- DIR_A DIR_B [steps, 4500] [threads, 2]\n');
 });

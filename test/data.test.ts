@@ -5,7 +5,8 @@ import * as assert from 'uvu/assert';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { loadMnist, packageDataDir, readIdxImages, readIdxLabels, FILES } from '../src/train/data.ts';
+import { loadMnist, packageDataDir, readIdxImages, readIdxLabels } from '../src/node/mnist_files.ts';
+import { FILES } from '../src/train/data/idx.ts';
 import { DataError } from '../src/train/errors.ts';
 import { dataDir, idxImages, idxLabels } from './idx.ts';
 

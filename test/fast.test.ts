@@ -13,8 +13,8 @@ import { adamUpdate, adamUpdateFast } from '../src/tensor/adam.ts';
 import { makeNonZeros, gatherRows, gatherRowsFromBytes, gatherCols } from '../src/tensor/nonzeros.ts';
 import { makeRng, nextFloat, type Rng } from '../src/tensor/rng.ts';
 import { KERAS_ADAM } from '../src/nn/optimizer.ts';
-import { fillBatch, fillBatchFast, PIXELS, PIXEL_SCALE } from '../src/train/batch.ts';
-import { loadMnist, packageDataDir } from '../src/train/data.ts';
+import { fillBatch, fillBatchFast, PIXELS, PIXEL_SCALE } from '../src/train/data/batch.ts';
+import { loadMnist, packageDataDir } from '../src/node/mnist_files.ts';
 import { f64, randomF32, randomF64, assertClose } from './helpers.ts';
 
 // Sets about `fraction` of the values to exactly 0.

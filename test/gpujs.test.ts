@@ -11,20 +11,18 @@ import { reluForward, reluBackward } from '../src/tensor/relu.ts';
 import { dropoutForward, dropoutBackward } from '../src/tensor/dropout.ts';
 import { softmaxCrossEntropyForward, softmaxCrossEntropyBackward, type LossResult } from '../src/tensor/softmax_cross_entropy.ts';
 import { adamUpdate } from '../src/tensor/adam.ts';
-import {
-  matmulForward as gpuMatmulForward, matmulBackwardWeight, matmulBackwardInput,
-  compressRows, compressColumns, sparseMatmulForward, sparseMatmulBackwardWeight,
-} from '../src/tensor/matmul.gpu.ts';
-import { biasForward as gpuBiasForward, biasBackward as gpuBiasBackward } from '../src/tensor/bias.gpu.ts';
-import { biasReluForward, reluBackward as gpuReluBackward } from '../src/tensor/relu.gpu.ts';
-import { drawDropoutMask, dropoutForward as gpuDropoutForward, dropoutBackward as gpuDropoutBackward } from '../src/tensor/dropout.gpu.ts';
-import { softmaxCrossEntropyForward as gpuSceForward, softmaxCrossEntropyBackward as gpuSceBackward } from '../src/tensor/softmax_cross_entropy.gpu.ts';
-import { adamStepSize, adamFirstMoment, adamSecondMoment, adamParam } from '../src/tensor/adam.gpu.ts';
+import { matmulForward as gpuMatmulForward, matmulBackwardWeight, matmulBackwardInput, compressRows, compressColumns, sparseMatmulForward, sparseMatmulBackwardWeight } from '../src/tensor/gpujs/matmul.ts';
+import { biasForward as gpuBiasForward, biasBackward as gpuBiasBackward } from '../src/tensor/gpujs/bias.ts';
+import { biasReluForward, reluBackward as gpuReluBackward } from '../src/tensor/gpujs/relu.ts';
+import { drawDropoutMask, dropoutForward as gpuDropoutForward, dropoutBackward as gpuDropoutBackward } from '../src/tensor/gpujs/dropout.ts';
+import { softmaxCrossEntropyForward as gpuSceForward, softmaxCrossEntropyBackward as gpuSceBackward } from '../src/tensor/gpujs/softmax_cross_entropy.ts';
+import { adamStepSize, adamFirstMoment, adamSecondMoment, adamParam } from '../src/tensor/gpujs/adam.ts';
 import { glorotUniform } from '../src/tensor/init.ts';
 import { KERAS_ADAM } from '../src/nn/optimizer.ts';
-import { runBench } from '../src/train/run.ts';
-import { DEFAULTS } from '../src/train/flags.ts';
-import { loadMnist, packageDataDir, IMAGE_MAGIC, LABEL_MAGIC, ROWS, COLS, type Split } from '../src/train/data.ts';
+import { runBench } from '../src/node/cli/bench.ts';
+import { DEFAULTS } from '../src/node/cli/flags.ts';
+import { loadMnist, packageDataDir } from '../src/node/mnist_files.ts';
+import { IMAGE_MAGIC, LABEL_MAGIC, ROWS, COLS, type Split } from '../src/train/data/idx.ts';
 import { makeRng, randomF32, randomLabels } from './helpers.ts';
 import { dataDir } from './idx.ts';
 import { nextFloat } from '../src/tensor/rng.ts';
@@ -216,15 +214,15 @@ test('bench: an unavailable gpu.js mode is a one-line error naming why and the m
   // headless-gl is a stub unless installed on purpose (package.json "overrides").
   const r = bench(['--backend', 'gpujs', '--gpu-mode', 'headlessgl', '--limit', '32', '--epochs', '1']);
   assert.is(r.code, 4, r.stderr);
-  assert.match(r.stderr, /^bench: --gpu-mode headlessgl is not available here: the gl package is not usable \([^\n]+\); available modes: [a-z, ]*webasm, cpu \(see README, "Running on a GPU \(Jetson\)"\)\n$/);
+  assert.match(r.stderr, /^bench: --gpu-mode headlessgl is not available here: the gl package is not usable \([^\n]+\); available modes: [a-z, ]*webasm, cpu \(see docs\/gpu\.md\)\n$/);
   assert.is(r.stdout, '');
 });
 
 test('--backend cpu never loads gpu.js', () => {
   const code = `
     import { createRequire } from 'node:module';
-    import { makeEngine } from './src/train/run.ts';
-    import { DEFAULTS } from './src/train/flags.ts';
+    import { makeEngine } from './src/node/cli/engines.ts';
+    import { DEFAULTS } from './src/node/cli/flags.ts';
     await makeEngine(DEFAULTS);
     const loaded = Object.keys(createRequire(import.meta.url).cache).filter((p) => p.includes('gpu.js'));
     console.log(JSON.stringify(loaded));`;

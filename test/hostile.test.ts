@@ -3,13 +3,14 @@
 // one-line DataError naming the file, or (for a mutation of pixel or label values only) load cleanly.
 
 import { test } from 'uvu';
+import { build } from 'esbuild';
 import * as assert from 'uvu/assert';
 import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { gzipSync, deflateSync } from 'node:zlib';
-import { loadSplit, readIdxImages, readIdxLabels } from '../src/train/data.ts';
+import { loadSplit, readIdxImages, readIdxLabels } from '../src/node/mnist_files.ts';
 import { DataError } from '../src/train/errors.ts';
 import { makeRng, nextFloat, nextUint32 } from '../src/tensor/rng.ts';
 import { idxImages, idxLabels } from './idx.ts';
@@ -161,23 +162,25 @@ test('not a file: missing, a directory, a device, a FIFO-like path', () => {
 
 // chmod 000 does not stop root, and tests often run as root (CI containers). Then a child process
 // that has dropped to the unprivileged uid 65534 (nobody) reads the file, so the refusal is real.
-test('an unreadable file: EACCES, named', () => {
-  const file = join(tempDir('mnist-ts-unreadable-'), 'train-images-idx3-ubyte');
+// That uid may not be able to read this checkout (a clone in a private folder), so the loader is
+// bundled into a world-readable temporary folder for it.
+test('an unreadable file: EACCES, named', async () => {
+  const folder = tempDir('mnist-ts-unreadable-');
+  const file = join(folder, 'train-images-idx3-ubyte');
   writeFileSync(file, idxImages(1));
   chmodSync(file, 0o000);
-  chmodSync(join(file, '..'), 0o755);
-  try {
-    if (process.getuid?.() !== 0) {
-      assert.match(outcome(() => readIdxImages(file), [file], 'unreadable') ?? 'loaded', /cannot read the file \(EACCES\)/);
-      return;
-    }
-    const code = `import(${JSON.stringify(resolve('src/train/data.ts'))}).then((m) => { try { m.readIdxImages(${JSON.stringify(file)}); console.log('loaded'); } catch (e) { console.log(e.constructor.name + ': ' + e.message); } })`;
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', code], { encoding: 'utf8', uid: 65534, gid: 65534, env: { ...process.env, HOME: tmpdir() } });
-    assert.is(r.stderr, '');
-    assert.is(r.stdout, `DataError: cannot read the file (EACCES): ${file}\n`);
-  } finally {
-    rmSync(join(file, '..'), { recursive: true, force: true });
+  chmodSync(folder, 0o755);
+  if (process.getuid?.() !== 0) {
+    assert.match(outcome(() => readIdxImages(file), [file], 'unreadable') ?? 'loaded', /cannot read the file \(EACCES\)/);
+    return;
   }
+  const loader = join(folder, 'loader.mjs');
+  await build({ entryPoints: [resolve('src/node/mnist_files.ts')], outfile: loader, bundle: true, format: 'esm', platform: 'node', logLevel: 'silent' });
+  chmodSync(loader, 0o644);
+  const code = `import(${JSON.stringify(loader)}).then((m) => { try { m.readIdxImages(${JSON.stringify(file)}); console.log('loaded'); } catch (e) { console.log(e.constructor.name + ': ' + e.message); } })`;
+  const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', cwd: folder, uid: 65534, gid: 65534, env: { ...process.env, HOME: tmpdir() } });
+  assert.is(r.stderr, '');
+  assert.is(r.stdout, `DataError: cannot read the file (EACCES): ${file}\n`);
 });
 
 // Mutations of small valid files, read through the same code as real data. A mutation that loads

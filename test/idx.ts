@@ -2,7 +2,8 @@
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FILES, loadMnist, packageDataDir } from '../src/train/data.ts';
+import { FILES } from '../src/train/data/idx.ts';
+import { loadMnist, packageDataDir } from '../src/node/mnist_files.ts';
 import { tempDir } from './helpers.ts';
 
 export function idxImages(count: number, rows = 28, cols = 28, magic = 2051): Uint8Array {

@@ -2,8 +2,8 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runBench } from '../src/train/run.ts';
-import { DEFAULTS } from '../src/train/flags.ts';
+import { runBench } from '../src/node/cli/bench.ts';
+import { DEFAULTS } from '../src/node/cli/flags.ts';
 
 test('one epoch on 3000 images reaches > 0.85 test accuracy, and the log has the Keras shape', async () => {
   let log = '';

@@ -7,8 +7,8 @@ import { Model, MNIST_MODEL, type ModelShape } from '../src/nn/model.ts';
 import { Adam, KERAS_ADAM } from '../src/nn/optimizer.ts';
 import { adamUpdate } from '../src/tensor/adam.ts';
 import { makeRng, nextFloat } from '../src/tensor/rng.ts';
-import { loadMnist, packageDataDir } from '../src/train/data.ts';
-import { fillBatch } from '../src/train/batch.ts';
+import { loadMnist, packageDataDir } from '../src/node/mnist_files.ts';
+import { fillBatch } from '../src/train/data/batch.ts';
 import { identityOrder } from '../src/train/loop.ts';
 import { f64, randomF64, randomLabels, numericGrad, assertClose } from './helpers.ts';
 

@@ -5,14 +5,15 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { Trainer, FLOAT32_LOSS_LIMIT } from '../src/train/loop.ts';
-import { CpuEngine, type Engine } from '../src/train/engine.ts';
+import { CpuEngine } from '../src/train/engines/cpu.ts';
+import { type Engine } from '../src/train/engines/engine.ts';
 import { UserError } from '../src/train/errors.ts';
 import { MNIST_MODEL } from '../src/nn/model.ts';
 import { adamUpdate } from '../src/tensor/adam.ts';
 import { KERAS_ADAM } from '../src/nn/optimizer.ts';
-import { fillBatch } from '../src/train/batch.ts';
+import { fillBatch } from '../src/train/data/batch.ts';
 import { identityOrder } from '../src/train/loop.ts';
-import { loadMnist, packageDataDir } from '../src/train/data.ts';
+import { loadMnist, packageDataDir } from '../src/node/mnist_files.ts';
 import { mnistDir } from './idx.ts';
 
 // An engine that reports chosen per-example losses and gradient health, step by step.

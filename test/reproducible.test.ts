@@ -5,9 +5,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runBench } from '../src/train/run.ts';
-import { DEFAULTS, type Options } from '../src/train/flags.ts';
-import type { RunRecord } from '../src/train/record.ts';
+import { runBench } from '../src/node/cli/bench.ts';
+import { DEFAULTS, type Options } from '../src/node/cli/flags.ts';
+import type { RunRecord } from '../src/train/results/record.ts';
 import { mnistDir } from './idx.ts';
 import { tempDir } from './helpers.ts';
 

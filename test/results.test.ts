@@ -6,14 +6,14 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync, existsSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULTS, parseFlags } from '../src/train/flags.ts';
-import { makeRecord, machineInfo, type RunRecord } from '../src/train/record.ts';
-import {
-  saveRecord, loadResults, recordFileName, slug, referenceRecord, REFERENCE_RECORDS, RESULTS_DIR, type LoadedRecord,
-} from '../src/train/results.ts';
-import { compareRows, tableText, tableMarkdown, comparisonChart } from '../src/train/compare.ts';
-import { yScale } from '../src/train/chart.ts';
-import { RASPBERRY_PI_5, JETSON_NANO } from '../src/train/report.ts';
+import { DEFAULTS, parseFlags } from '../src/node/cli/flags.ts';
+import { makeRecord, type RunRecord } from '../src/train/results/record.ts';
+import { machineInfo } from '../src/node/machine.ts';
+import { saveRecord, loadResults, RESULTS_DIR } from '../src/node/results_dir.ts';
+import { recordFileName, slug, referenceRecord, REFERENCE_RECORDS, type LoadedRecord } from '../src/train/results/records.ts';
+import { compareRows, tableText, tableMarkdown, comparisonChart } from '../src/train/results/compare.ts';
+import { yScale } from '../src/train/results/chart.ts';
+import { RASPBERRY_PI_5, JETSON_NANO } from '../src/train/results/report.ts';
 import { UserError } from '../src/train/errors.ts';
 import { dataDir } from './idx.ts';
 import { tempDir as newTempDir } from './helpers.ts';

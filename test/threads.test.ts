@@ -3,24 +3,27 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ThreadedEngine, copyLayout } from '../src/train/threads.ts';
-import { CpuEngine, type Engine } from '../src/train/engine.ts';
-import { blocks, Slice, KERNELS } from '../src/nn/slice.ts';
-import { sharedViews } from '../src/train/shared.ts';
+import { ThreadedEngine, copyLayout } from '../src/train/engines/threaded/engine.ts';
+import { CpuEngine } from '../src/train/engines/cpu.ts';
+import { type Engine } from '../src/train/engines/engine.ts';
+import { blocks, Slice, KERNELS } from '../src/train/engines/threaded/slice.ts';
+import { sharedViews } from '../src/train/engines/threaded/shared.ts';
 import { KERAS_ADAM } from '../src/nn/optimizer.ts';
-import { PIXEL_SCALE } from '../src/train/batch.ts';
+import { PIXEL_SCALE } from '../src/train/data/batch.ts';
 import { MNIST_MODEL } from '../src/nn/model.ts';
-import { makeEngine } from '../src/train/run.ts';
-import { parseFlags, DEFAULTS } from '../src/train/flags.ts';
+import { nodeThreads } from '../src/node/threads.ts';
+import type { WorkerThread } from '../src/train/engines/threaded/host.ts';
+import { makeEngine } from '../src/node/cli/engines.ts';
+import { parseFlags, DEFAULTS } from '../src/node/cli/flags.ts';
 import { UserError } from '../src/train/errors.ts';
-import { CTL } from '../src/train/barrier.ts';
-import { loadMnist, packageDataDir } from '../src/train/data.ts';
-import { fillBatch, PIXELS } from '../src/train/batch.ts';
+import { CTL } from '../src/train/engines/threaded/barrier.ts';
+import { loadMnist, packageDataDir } from '../src/node/mnist_files.ts';
+import { fillBatch, PIXELS } from '../src/train/data/batch.ts';
 import { identityOrder } from '../src/train/loop.ts';
 import { spawnSync } from 'node:child_process';
 import { dataDir } from './idx.ts';
-import { cgroupCpuQuota, cpuBudget, usableCpus } from '../src/train/cpus.ts';
-import { machineInfo } from '../src/train/record.ts';
+import { cgroupCpuQuota, cpuBudget, usableCpus } from '../src/node/cpus.ts';
+import { machineInfo } from '../src/node/machine.ts';
 import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -64,7 +67,7 @@ async function train(engine: Engine, rounds: number): Promise<{ losses: number[]
 }
 
 const options = { batchSize: BATCH, learningRate: 0.001, seed: 5 };
-const threaded = (threads: number, kernels: 'naive' | 'fast') => ThreadedEngine.create({ ...options, threads, kernels });
+const threaded = (threads: number, kernels: 'naive' | 'fast') => ThreadedEngine.create({ ...options, threads, kernels }, nodeThreads);
 const sameBits = (a: Float32Array, b: Float32Array) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
 
 test('blocks: contiguous hidden units in multiples of 8, parameter ranges that tile the flat buffer', () => {
@@ -264,7 +267,7 @@ test('fast kernels never store W1\'s gradient, yet a non-finite one is named: ea
 
 test('a worker that throws ends the step with a one-line backend error, and close() does not hang', async () => {
   const engine = await threaded(2, 'fast');
-  const internals = engine as unknown as { ctl: Int32Array; workers: { threadId: number }[] };
+  const internals = engine as unknown as { ctl: Int32Array; workers: WorkerThread[] };
   const { x, y, B } = BATCHES[0];
   engine.trainStep(x, y, B);
   Atomics.store(internals.ctl, CTL.command, 99); // a command no worker knows: it throws
@@ -280,13 +283,13 @@ test('a worker that throws ends the step with a one-line backend error, and clos
   }
   assert.throws(() => engine.trainStep(x, y, B), /worker threads have stopped/);
   await engine.close();
-  assert.ok(internals.workers.every((w) => w.threadId === -1), 'workers terminated');
+  assert.ok(internals.workers.every((w) => !w.running), 'workers terminated');
 });
 
 test('close() ends idle workers', async () => {
   const engine = await threaded(3, 'fast');
   await engine.close();
-  assert.ok((engine as unknown as { workers: { threadId: number }[] }).workers.every((w) => w.threadId === -1));
+  assert.ok((engine as unknown as { workers: WorkerThread[] }).workers.every((w) => !w.running));
 });
 
 test('flags and makeEngine: --threads and --kernels pick the engine; the record names both', async () => {

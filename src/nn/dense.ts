@@ -14,13 +14,17 @@ export class Dense {
   readonly out: Float32Array; // (B,OUT) after the activation (the same buffer as preact when linear)
   readonly dout: Float32Array; // (B,OUT) gradient of the loss w.r.t. out, filled by the next layer
   private readonly dpreact: Float32Array;
+  readonly inputs: number; readonly outputs: number; readonly activation: Activation;
+  readonly weight: Float32Array; readonly bias: Float32Array; // (IN,OUT), (OUT): views into the model's params
+  readonly dweight: Float32Array; readonly dbias: Float32Array; // the same views into its grads
 
   constructor(
-    readonly inputs: number, readonly outputs: number, readonly activation: Activation,
-    readonly weight: Float32Array, readonly bias: Float32Array,
-    readonly dweight: Float32Array, readonly dbias: Float32Array,
+    inputs: number, outputs: number, activation: Activation,
+    weight: Float32Array, bias: Float32Array, dweight: Float32Array, dbias: Float32Array,
     maxBatch: number, alloc: Alloc = float32,
   ) {
+    this.inputs = inputs; this.outputs = outputs; this.activation = activation;
+    this.weight = weight; this.bias = bias; this.dweight = dweight; this.dbias = dbias;
     this.preact = alloc(maxBatch * outputs);
     this.out = activation === 'relu' ? alloc(maxBatch * outputs) : this.preact;
     this.dout = alloc(maxBatch * outputs);

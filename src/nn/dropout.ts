@@ -9,7 +9,10 @@ export class Dropout {
   readonly dout: Float32Array; // (B,N), filled by the next layer
   private readonly mask: Float32Array; // (B,N), 0 or 1/(1-rate), redrawn every training step
 
-  constructor(readonly size: number, readonly rate: number, readonly rng: Rng, maxBatch: number, alloc: Alloc = float32) {
+  readonly size: number; readonly rate: number; readonly rng: Rng;
+
+  constructor(size: number, rate: number, rng: Rng, maxBatch: number, alloc: Alloc = float32) {
+    this.size = size; this.rate = rate; this.rng = rng;
     this.out = alloc(maxBatch * size);
     this.dout = alloc(maxBatch * size);
     this.mask = alloc(maxBatch * size);

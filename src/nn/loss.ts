@@ -9,7 +9,10 @@ export class SoftmaxCrossEntropy {
   readonly probs: Float32Array; // (B,C)
   readonly result: LossResult = { lossSum: 0, correct: 0 };
 
-  constructor(readonly classes: number, maxBatch: number, alloc: Alloc = float32) {
+  readonly classes: number;
+
+  constructor(classes: number, maxBatch: number, alloc: Alloc = float32) {
+    this.classes = classes;
     this.probs = alloc(maxBatch * classes);
   }
 

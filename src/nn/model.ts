@@ -30,8 +30,13 @@ export class Model {
   readonly dense2: Dense;
   readonly loss: SoftmaxCrossEntropy;
 
+  readonly shape: ModelShape;
+  readonly maxBatch: number;
+
   // alloc makes every buffer; tests pass a float64 one for exact finite differences.
-  constructor(readonly shape: ModelShape, readonly maxBatch: number, seed: number, alloc: Alloc = float32) {
+  constructor(shape: ModelShape, maxBatch: number, seed: number, alloc: Alloc = float32) {
+    this.shape = shape;
+    this.maxBatch = maxBatch;
     const { inputs: IN, hidden: H, classes: C } = shape;
     const sizes = [IN * H, H, H * C, C];
     const total = sizes.reduce((a, b) => a + b, 0);

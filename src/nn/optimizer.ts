@@ -9,7 +9,10 @@ export class Adam {
   readonly v: Float32Array; // second moments
   step = 0;
 
-  constructor(readonly params: Float32Array, readonly grads: Float32Array, readonly config: AdamConfig) {
+  readonly params: Float32Array; readonly grads: Float32Array; readonly config: AdamConfig;
+
+  constructor(params: Float32Array, grads: Float32Array, config: AdamConfig) {
+    this.params = params; this.grads = grads; this.config = config;
     this.m = new Float32Array(params.length);
     this.v = new Float32Array(params.length);
   }

@@ -3,9 +3,9 @@
 
 import { type Rng, makeRng, shuffle } from '../tensor/rng.ts';
 import { RNG_STREAM } from '../nn/model.ts';
-import { fillBatch, fillBatchFast, PIXELS } from './batch.ts';
-import type { Split } from './data.ts';
-import type { Engine } from './engine.ts';
+import { fillBatch, fillBatchFast, PIXELS } from './data/batch.ts';
+import type { Split } from './data/idx.ts';
+import type { Engine } from './engines/engine.ts';
 import { UserError, EXIT } from './errors.ts';
 
 export interface EpochStats {
@@ -27,7 +27,8 @@ export interface EvalStats {
 // Called after each step with the running means (for the progress bar).
 export type StepHook = (step: number, loss: number, accuracy: number) => void;
 
-// The loop hands control to the event loop this often, so signals and timers get a turn.
+// The loop hands control to the event loop this often, so signals, timers and messages (a web
+// page's Stop) get a turn.
 const YIELD_MS = 50;
 
 // Divergence beyond float32. A batch-mean loss above -ln(2^-149) ≈ 103.28 means the geometric mean
@@ -48,11 +49,16 @@ export class Trainer {
   private lastYield = performance.now();
   stopRequested = false; // set from outside (e.g. a signal handler): the epoch ends at the next step boundary
   hint = 'try a smaller --learning-rate'; // ends the divergence message
+  readonly engine: Engine;
+  readonly train: Split;
+  readonly batchSize: number;
+  readonly trainCount: number;
 
-  constructor(
-    readonly engine: Engine, readonly train: Split,
-    readonly batchSize: number, readonly trainCount: number, seed: number,
-  ) {
+  constructor(engine: Engine, train: Split, batchSize: number, trainCount: number, seed: number) {
+    this.engine = engine;
+    this.train = train;
+    this.batchSize = batchSize;
+    this.trainCount = trainCount;
     this.x = new Float32Array(batchSize * PIXELS);
     this.y = new Uint8Array(batchSize);
     this.order = new Uint32Array(trainCount);
@@ -97,7 +103,7 @@ export class Trainer {
       onStep?.(step, lossSum / seen, correct / seen);
       const now = performance.now();
       if (now - this.lastYield > YIELD_MS) {
-        await yieldToEventLoop();
+        await hostTurn();
         this.lastYield = performance.now();
       }
     }
@@ -141,6 +147,14 @@ export function identityOrder(n: number): Uint32Array {
   return order;
 }
 
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+// One turn of the host's event loop: setImmediate where there is one (Node); elsewhere a message to
+// ourselves, which a browser delivers at once where setTimeout(0) may wait 4 ms.
+const setImmediateOfHost = (globalThis as { setImmediate?: (f: () => void) => void }).setImmediate;
+export function hostTurn(): Promise<void> {
+  if (setImmediateOfHost !== undefined) return new Promise((resolve) => setImmediateOfHost(resolve));
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => { channel.port1.close(); resolve(); };
+    channel.port2.postMessage(null);
+  });
 }

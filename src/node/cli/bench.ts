@@ -1,0 +1,108 @@
+// `npm run bench`, one run start to finish: check the output paths, load the data, make the engine,
+// train (src/train/run.ts), then keep the results: the model file, the run record, results/.
+
+import { accessSync, constants, statSync } from 'node:fs';
+import { dirname, relative } from 'node:path';
+import { usageError, type Options } from './flags.ts';
+import { loadMnist, packageDataDir } from '../mnist_files.ts';
+import type { Engine } from '../../train/engines/engine.ts';
+import { runTraining, type RunResult } from '../../train/run.ts';
+import type { Output } from '../../train/keras_log.ts';
+import type { RunRecord } from '../../train/results/record.ts';
+import { saveRecord, prepareResultsDir, RESULTS_DIR } from '../results_dir.ts';
+import { UserError, EXIT } from '../../train/errors.ts';
+import { writeFileAtomic } from '../files.ts';
+import { saveModel } from '../model_file.ts';
+import { machineInfo, peakRssMB } from '../machine.ts';
+import { makeEngine } from './engines.ts';
+import type { Interrupt } from './interrupt.ts';
+
+export type { RunResult };
+
+// With an interrupt, Ctrl-C (or SIGTERM) stops training at the next step boundary and the run keeps
+// what it has.
+// The handler stays installed when the run returns (a later press exits at once, an echo of the
+// first is ignored): the caller uninstalls it, or, like the bench command, exits with it in place,
+// since without a handler an echo arriving during shutdown would kill the process by the signal.
+export async function runBench(options: Options, out: Output, interrupt: Interrupt | null = null): Promise<RunResult> {
+  checkOutputPaths(options); // before any work: never train for minutes and then fail to keep the result
+  if (options.save) prepareResultsDir(options.results ?? RESULTS_DIR);
+  const data = loadMnist(options.data ?? packageDataDir()); // validates all four files whole, whatever --limit says
+  const trainCount = Math.min(options.limit ?? data.train.count, data.train.count);
+  const machine = machineInfo();
+  const engine = await makeEngine(options);
+  interrupt?.install();
+  try {
+    const result = await runTraining(options, engine, data, trainCount, machine, out, {
+      started: (trainer) => { if (interrupt) interrupt.onFirst = () => { trainer.stopRequested = true; }; },
+      peakRssMB,
+    });
+    await keepResults(options, result.record, engine, out);
+    return result;
+  } finally {
+    if (interrupt) interrupt.onFirst = null; // from here a signal exits at once, in case closing hangs
+    await engine.close();
+  }
+}
+
+// --save stores the record under results/; without it, the closing lines say how to.
+function saveLines(options: Options, record: RunRecord): string {
+  if (!options.save) {
+    return '\nShare this run: `npm run bench -- --save` stores its record under results/ (add --device "NAME" to name the machine),\n'
+      + 'and `npm run compare` shows every saved run next to the Pi 5 and the Jetson (table and results/comparison.svg).\n';
+  }
+  // A run stopped before its first epoch ended has nothing to compare; npm run compare would skip it.
+  if (record.epochs.length === 0) return '\nNot saved: no epoch completed, so there is nothing to compare.\n';
+  const path = saveRecord(options.results ?? RESULTS_DIR, record);
+  return `\nSaved: ${displayPath(path)}\nCompare: \`npm run compare\` (table, and the chart results/comparison.svg)\n`;
+}
+
+function displayPath(path: string): string {
+  const r = relative(process.cwd(), path);
+  return r && !r.startsWith('..') ? r : path;
+}
+
+// The one place a run's results leave the process, finished or interrupted: the trained weights
+// (--save-model), the run record (--json) and its copy under results/ (--save), each written whole
+// or not at all.
+async function keepResults(options: Options, record: RunRecord, engine: Engine, out: Output): Promise<void> {
+  if (options.saveModel !== null) {
+    const path = options.saveModel;
+    try {
+      saveModel(path, engine.shape, await engine.readParams());
+    } catch (e) {
+      throw new UserError(`cannot write the model (${(e as NodeJS.ErrnoException).code ?? 'error'}): ${path}`, EXIT.data);
+    }
+    out.write(`Model saved to ${path}\n`);
+  }
+  if (options.json !== null) writeRecord(options.json, record);
+  out.write(saveLines(options, record));
+}
+
+function writeRecord(path: string, record: RunRecord): void {
+  try {
+    writeFileAtomic(path, JSON.stringify(record, null, 2) + '\n');
+  } catch (e) {
+    throw new UserError(`cannot write the run record (${(e as NodeJS.ErrnoException).code ?? 'error'}): ${path}`, EXIT.data);
+  }
+}
+
+// Output files must be creatable before training starts: the folder exists and is writable, and
+// the name is not a folder.
+export function checkOutputPaths(options: Options): void {
+  const outputs: [string, string | null][] = [['--json', options.json], ['--save-model', options.saveModel]];
+  for (const [flag, path] of outputs) {
+    if (path === null) continue;
+    const folder = dirname(path);
+    let problem: string | null = null;
+    try {
+      if (!statSync(folder).isDirectory()) problem = `${folder} is not a folder`;
+      else accessSync(folder, constants.W_OK);
+      if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) problem = `${path} is a folder`;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      problem = code === 'ENOENT' || code === 'ENOTDIR' ? `no folder ${folder}` : `cannot write in ${folder} (${code ?? 'error'})`;
+    }
+    if (problem !== null) throw usageError(`${flag} ${path}: ${problem}`);
+  }
+}

@@ -1,0 +1,23 @@
+// The engine for the bench's flags: --backend, --threads, --kernels, --gpu-mode.
+
+import { usageError, type Options } from './flags.ts';
+import type { Engine } from '../../train/engines/engine.ts';
+import { CpuEngine } from '../../train/engines/cpu.ts';
+import { ThreadedEngine } from '../../train/engines/threaded/engine.ts';
+import { nodeThreads } from '../threads.ts';
+import { usableCpus } from '../cpus.ts';
+
+// On the CPU: the single-threaded teaching engine for --kernels naive --threads 1, else the
+// threaded engine with the chosen twins.
+export async function makeEngine(options: Options): Promise<Engine> {
+  if (options.backend === 'gpujs') {
+    if (options.threads !== null || options.kernels !== 'fast') throw usageError('--threads and --kernels apply to --backend cpu only');
+    // Imported only here, so --backend cpu never loads gpu.js.
+    const { createGpuJsEngine } = await import('../gpujs_modes.ts');
+    return createGpuJsEngine(options);
+  }
+  if (options.gpuMode !== 'auto') throw usageError('--gpu-mode applies to --backend gpujs only');
+  const threads = options.threads ?? usableCpus();
+  if (options.kernels === 'naive' && threads === 1) return new CpuEngine(options);
+  return ThreadedEngine.create({ ...options, threads }, nodeThreads);
+}

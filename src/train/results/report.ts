@@ -1,0 +1,98 @@
+// The closing summary: this machine against the reference log's Raspberry Pi 5 and Jetson Nano runs.
+
+import type { RunRecord } from './record.ts';
+
+export interface ReferenceRun {
+  device: string;
+  backend: string;
+  epochSeconds: number[]; // as printed in the reference log's epoch lines (whole seconds)
+  msPerStep: number[];
+  loss: number[];
+  accuracy: number[];
+  test: { loss: number; accuracy: number; seconds: number };
+}
+
+// Transcribed from results/reference-log.txt (Keras beginner MNIST, TensorFlow, 5 epochs, batch 32).
+export const RASPBERRY_PI_5: ReferenceRun = {
+  device: 'Raspberry Pi 5', backend: 'TensorFlow, CPU',
+  epochSeconds: [10, 8, 8, 8, 8], msPerStep: [5, 4, 4, 4, 4],
+  loss: [0.2971, 0.1425, 0.1061, 0.0868, 0.0740], accuracy: [0.9133, 0.9578, 0.9677, 0.9727, 0.9764],
+  test: { loss: 0.0732, accuracy: 0.9776, seconds: 1 },
+};
+export const JETSON_NANO: ReferenceRun = {
+  device: 'Jetson Nano', backend: 'TensorFlow, GPU (Tegra X1)',
+  epochSeconds: [17, 17, 16, 17, 16], msPerStep: [9, 9, 9, 9, 9],
+  loss: [0.2918, 0.1385, 0.1049, 0.0864, 0.0738], accuracy: [0.9158, 0.9584, 0.9678, 0.9733, 0.9774],
+  test: { loss: 0.0733, accuracy: 0.9774, seconds: 2 },
+};
+export const REFERENCES = [RASPBERRY_PI_5, JETSON_NANO];
+export const REFERENCE_STEPS = 1875; // 60000 images / batch 32
+
+const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+
+// "2.53 times faster" / "1.20 times slower": always a ratio of at least 1, named by its direction.
+export function speedWords(ours: number, theirs: number): string {
+  const ratio = theirs / ours;
+  const r = ratio >= 1 ? ratio : 1 / ratio;
+  return `${r >= 10 ? r.toFixed(1) : r.toFixed(2)} times ${ratio >= 1 ? 'faster' : 'slower'}`;
+}
+
+function seconds(s: number): string {
+  return s >= 10 ? `${s.toFixed(1)}s` : `${s.toFixed(2)}s`;
+}
+
+// What ran the JavaScript: 'Node v20.20.2', or a web page's browser.
+export function runtimeOf(machine: RunRecord['machine']): string {
+  return machine.browser !== undefined ? machine.browser : `Node ${machine.node}`;
+}
+
+// trainCount: the images an epoch trains on (60000 for the reference recipe; fewer with --limit or a
+// smaller --data set, and then epochs do not compare, steps do).
+export function summaryText(record: RunRecord, trainCount = 60000): string {
+  const { machine, backend, flags } = record;
+  const n = record.epochs.length;
+  const total = record.totalSeconds;
+  const perEpoch = n > 0 ? total / n : 0;
+  const threads = `${backend.threads} thread${backend.threads === 1 ? '' : 's'}`;
+  const lines = [
+    record.interrupted ? `Summary: interrupted after ${n} of ${flags.epochs} epochs (the completed ones are counted)` : 'Summary:',
+    `This machine: ${machine.cpu}, ${machine.cores} cores, ${machine.os} ${machine.arch}, ${runtimeOf(machine)}, backend ${backend.name} (${backend.mode}, ${threads})`,
+    `Total training time on this machine: ${seconds(total)} (${n} epoch${n === 1 ? '' : 's'})`,
+  ];
+  for (const ref of REFERENCES) lines.push(`Total training time on the ${ref.device}: ${sum(ref.epochSeconds)}s (5 epochs)`);
+  lines.push(`Average training time per epoch on this machine: ${n > 0 ? seconds(perEpoch) : 'none (no epoch completed)'}`);
+  for (const ref of REFERENCES) lines.push(`Average training time per epoch on the ${ref.device}: ${(sum(ref.epochSeconds) / 5).toFixed(1)}s`);
+  if (record.peakRssMB !== undefined) lines.push(`Peak memory (RSS) on this machine: ${Math.round(record.peakRssMB)} MB`);
+  if (n === 0) return lines.join('\n') + '\n';
+  if (flags.batchSize === 32 && trainCount === 60000) {
+    for (const ref of REFERENCES) {
+      lines.push(`This machine is ${speedWords(perEpoch, sum(ref.epochSeconds) / 5)} than the ${ref.device} per epoch.`);
+    }
+  } else if (flags.batchSize === 32) {
+    const ourStep = sum(record.epochs.map((e) => e.msPerStep)) / n;
+    for (const ref of REFERENCES) {
+      const theirStep = (sum(ref.epochSeconds) * 1000) / (5 * REFERENCE_STEPS);
+      lines.push(`This machine is ${speedWords(ourStep, theirStep)} than the ${ref.device} per step (an epoch here is ${trainCount} images, not 60000, so steps are compared).`);
+    }
+  } else {
+    lines.push(`No speed ratio: --batch-size ${flags.batchSize} is not the reference's 32, so neither epochs nor steps compare.`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+// The acceptance bounds from the reference log, checked when this run used the reference recipe
+// (all 60000 training images, batch 32, learning rate 0.001).
+export function accuracyChecks(record: RunRecord, trainCount: number): { text: string; ok: boolean }[] {
+  const { flags } = record;
+  if (flags.batchSize !== 32 || flags.learningRate !== 0.001 || trainCount !== 60000) return [];
+  const checks: { text: string; ok: boolean }[] = [];
+  const first = record.epochs[0];
+  if (first) {
+    checks.push({ text: `epoch 1 loss ${first.loss.toFixed(4)} within 0.27-0.32`, ok: first.loss >= 0.27 && first.loss <= 0.32 });
+    checks.push({ text: `epoch 1 accuracy ${first.accuracy.toFixed(4)} >= 0.91`, ok: first.accuracy >= 0.91 });
+  }
+  if (record.epochs.length >= 5 && record.test) {
+    checks.push({ text: `test accuracy ${record.test.accuracy.toFixed(4)} >= 0.975 after ${record.epochs.length} epochs`, ok: record.test.accuracy >= 0.975 });
+  }
+  return checks;
+}
