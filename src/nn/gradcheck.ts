@@ -112,8 +112,9 @@ function check(name: string, shape: string, analytic: ArrayLike<number>, numeric
 }
 
 // Each backward kernel through the scalar L = Σ out·dout with a random dout. Its gradient w.r.t. out
-// is dout itself, so the chain rule makes dL/dinp exactly what backward(dout) must return: a
-// kernel that gets this L right gets every L right. Softmax cross-entropy is its own loss.
+// is dout itself, so the chain rule makes dL/dinp exactly what backward(dout) must return. dout is
+// random, so a mistake anywhere in the kernel shows (a wrong one would agree only by coincidence).
+// Softmax cross-entropy is a loss already: it is checked on its own L, the batch-mean loss.
 export const KERNEL_SHAPE = { B: 4, IN: 6, OUT: 5, C: 10, rate: 0.5 };
 
 export function checkKernels(k: BackwardKernels = BACKWARD, seed = 1): Check[] {
