@@ -13,7 +13,7 @@ export class Dense {
   readonly preact: Float32Array; // (B,OUT) inp · weight + bias, before the activation
   readonly out: Float32Array; // (B,OUT) after the activation (the same buffer as preact when linear)
   readonly dout: Float32Array; // (B,OUT) gradient of the loss w.r.t. out, filled by the next layer
-  private readonly dpreact: Float32Array;
+  readonly dpreact: Float32Array; // (B,OUT) gradient w.r.t. preact (the same buffer as dout when linear)
   readonly inputs: number; readonly outputs: number; readonly activation: Activation;
   readonly weight: Float32Array; readonly bias: Float32Array; // (IN,OUT), (OUT): views into the model's params
   readonly dweight: Float32Array; readonly dbias: Float32Array; // the same views into its grads

@@ -7,7 +7,7 @@ import { type Alloc, float32 } from './alloc.ts';
 export class Dropout {
   readonly out: Float32Array; // (B,N)
   readonly dout: Float32Array; // (B,N), filled by the next layer
-  private readonly mask: Float32Array; // (B,N), 0 or 1/(1-rate), redrawn every training step
+  readonly mask: Float32Array; // (B,N), 0 or 1/(1-rate), redrawn every training step
 
   readonly size: number; readonly rate: number; readonly rng: Rng;
 

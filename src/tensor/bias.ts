@@ -8,7 +8,11 @@ export function biasForward(out: Float32Array, bias: Float32Array, B: number, OU
   }
 }
 
-// Backward, accumulating: dbias[o] += Σ_b dout[b,o]. (dout passes through to the input unchanged.)
+// Backward, accumulating: dbias[o] += Σ_b dout[b,o].
+// In the forward pass out[b,o] = x[b,o] + bias[o] for every row b, so ∂out[b,o]/∂bias[o] = 1 in each
+// of the B rows. A value used in several places collects the gradient from every use:
+//   dL/dbias[o] = Σ_b dL/dout[b,o] · 1 = Σ_b dout[b,o].
+// And ∂out[b,o]/∂x[b,o] = 1: dout passes through to the input unchanged (the layer reuses it as is).
 export function biasBackward(dbias: Float32Array, dout: Float32Array, B: number, OUT: number): void {
   if (dbias.length !== OUT || dout.length < B * OUT) throw new Error('biasBackward: buffer sizes do not fit the shapes');
   for (let b = 0; b < B; b++) {

@@ -15,6 +15,9 @@ export function dropoutForward(
 }
 
 // Backward, accumulating: dinp += dout · mask (the same mask the forward pass drew).
+// In the forward pass out[i] = inp[i] · mask[i], and once drawn mask[i] is a constant, so
+// ∂out[i]/∂inp[i] = mask[i] and dL/dinp[i] = dout[i] · mask[i]: a dropped value passes no gradient,
+// a kept one passes it scaled by 1/(1-rate), as its value was.
 export function dropoutBackward(dinp: Float32Array, dout: Float32Array, mask: Float32Array, n: number): void {
   for (let i = 0; i < n; i++) dinp[i] += dout[i] * mask[i];
 }

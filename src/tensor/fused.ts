@@ -24,6 +24,8 @@ export function biasReluDropoutForward(
 }
 
 // Backward, accumulating: dpreact += dout · mask · [preact > 0]. Twin of dropoutBackward, reluBackward.
+// In the forward pass out = max(0, preact) · mask, so by the chain rule dropout's factor (mask) and
+// ReLU's ([preact > 0]) multiply: the two backward kernels in one pass.
 export function reluDropoutBackward(
   dpreact: Float32Array, dout: Float32Array, preact: Float32Array, mask: Float32Array, n: number,
 ): void {
@@ -37,9 +39,10 @@ export function reluDropoutBackward(
 // and equal to it bit for bit. W, m and v are (IN,OUT); dout is (B,OUT); nz holds the batch's
 // non-zeros by column; gradRow is (OUT) scratch. Faster because each row of dW is summed into
 // gradRow, which stays in the L1 cache, and fed to Adam at once: one pass over W instead of three,
-// and the (IN,OUT) gradient is never written (nor zeroed, nor read back). Rows of pixels never lit so
-// far (lit[i] = 0; set here) are skipped: their gradient, m and v are exactly 0, so Adam would leave
-// them as they are (67 of MNIST's 784 pixels). Returns false if any gradient was NaN or infinite.
+// and the (IN,OUT) gradient is never written (nor zeroed, nor read back); `npm run bench:kernels`
+// (its fused row) measures it against the naive chain. Rows of pixels never lit so far (lit[i] = 0;
+// set here) are skipped: their gradient, m and v are exactly 0, so Adam would leave them as they are
+// (67 of MNIST's 784 pixels). Returns false if any gradient was NaN or infinite.
 // Only rows i0..i1-1 when given: rows are independent, so threads can share one W's rows out.
 export function sparseBackwardAdam(
   W: Float32Array, m: Float32Array, v: Float32Array, gradRow: Float32Array, dout: Float32Array, nz: NonZeros,

@@ -19,7 +19,8 @@ export function softmaxCrossEntropyForward(
     for (let c = 1; c < C; c++) {
       if (logits[row + c] > max) { max = logits[row + c]; argmax = c; }
     }
-    // Subtract the row max so exp never overflows; the largest term becomes exp(0) = 1.
+    // Subtract the row max so exp never overflows; the largest term becomes exp(0) = 1. The result
+    // is the same: log Σ_c exp(z_c) = m + log Σ_c exp(z_c - m) for any m.
     let sum = 0;
     for (let c = 0; c < C; c++) sum += Math.exp(logits[row + c] - max);
     const logSumExp = max + Math.log(sum);
@@ -32,6 +33,11 @@ export function softmaxCrossEntropyForward(
 }
 
 // Backward of the batch-mean loss: dlogits[b,c] = (probs[b,c] - [c == label_b]) / B.
+// In the forward pass loss_b = log Σ_c' exp(logits[b,c']) - logits[b,label_b]. The derivative of the
+// log-sum-exp is the softmax, and that of the second term is 1 at the label only:
+//   ∂loss_b/∂logits[b,c] = exp(logits[b,c]) / Σ_c' exp(logits[b,c']) - [c == label_b] = probs[b,c] - onehot[b,c].
+// Row b's loss depends on row b's logits only, and L = (1/B) Σ_b loss_b, so dL/dlogits[b,c] carries the 1/B.
+// It writes rather than accumulates: the loss is where the backward pass starts.
 export function softmaxCrossEntropyBackward(
   dlogits: Float32Array, probs: Float32Array, labels: Uint8Array, B: number, C: number,
 ): void {

@@ -141,7 +141,7 @@ export function nonEmpty(raw: string, flag: string): string {
   return raw;
 }
 
-function choice(allowed: readonly string[]) {
+export function choice(allowed: readonly string[]) {
   return (raw: string, flag: string): string => {
     if (!allowed.includes(raw)) throw usageError(`${flag} must be one of ${allowed.join(', ')}, got "${raw}"`);
     return raw;
