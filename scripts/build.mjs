@@ -1,11 +1,11 @@
 // The one build step: bundles each command's entry point, the worker threads' entry point and the
-// web page into dist/ with esbuild, so that a training run starts plain JavaScript (no TypeScript
+// web page (dist/web/) with esbuild, so that a training run starts plain JavaScript (no TypeScript
 // loader thread: about 34 MB less memory) and stack traces still name the .ts files (inline source
 // maps, read with node --enable-source-maps). Rebuilds only when a source is newer than dist/.
 // Usage: node scripts/build.mjs [--quiet] [--force]
 
 import { build } from 'esbuild';
-import { existsSync, readdirSync, statSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, mkdirSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,7 +21,16 @@ const NODE = [
   ['bench/evaluate.ts', 'evaluate.mjs'],
   ['bench/compare.ts', 'compare.mjs'],
   ['src/node/worker_entry.ts', 'worker.mjs'],
+  ['bench/web.ts', 'web.mjs'],
 ];
+
+// The web page (src/web): [source, output in dist/web/]. Module scripts and module workers.
+const WEB = [
+  ['src/web/page.ts', 'page.js'],
+  ['src/web/workers/trainer.ts', 'trainer.js'],
+  ['src/web/workers/thread.ts', 'thread.js'],
+];
+const WEB_FILES = ['index.html', 'style.css'];
 
 // The newest modification time under the sources a build reads.
 function newest(path) {
@@ -34,7 +43,7 @@ function newest(path) {
 
 function upToDate() {
   if (force || !existsSync(stamp)) return false;
-  const sources = ['src', 'bench/run.ts', 'bench/evaluate.ts', 'bench/compare.ts', 'scripts/build.mjs', 'package.json'];
+  const sources = ['src', ...NODE.map(([source]) => source), 'scripts/build.mjs', 'package.json'];
   const built = statSync(stamp).mtimeMs;
   return sources.every((s) => !existsSync(join(root, s)) || newest(join(root, s)) <= built);
 }
@@ -52,6 +61,14 @@ try {
     packages: 'external', // imported from node_modules at run time, as usual
     sourcemap: 'inline', sourcesContent: false, logLevel: 'silent',
   })));
+  mkdirSync(join(dist, 'web'), { recursive: true });
+  await Promise.all(WEB.map(([source, out]) => build({
+    entryPoints: [join(root, source)], outfile: join(dist, 'web', out),
+    // Not minified: gpu.js compiles its kernels from their source text, which minifying rewrites.
+    bundle: true, format: 'esm', platform: 'browser', target: 'es2022',
+    sourcemap: 'linked', logLevel: 'silent',
+  })));
+  for (const file of WEB_FILES) copyFileSync(join(root, 'src/web', file), join(dist, 'web', file));
   writeFileSync(stamp, `${new Date().toISOString()}\n`);
 } catch (e) {
   const first = e?.errors?.[0];

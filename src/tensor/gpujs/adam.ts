@@ -37,3 +37,8 @@ export function adamParam(
   const x = this.thread.x;
   return param[y][x] - stepSize * m[y][x] / (Math.sqrt(v[y][x]) + this.constants.epsilon);
 }
+
+// A plain copy: puts a host array on the device as a kernel result (see GpuJsEngine.toDevice).
+export function copyValue(this: IKernelFunctionThis, a: number[][]): number {
+  return a[this.thread.y][this.thread.x];
+}

@@ -23,7 +23,7 @@ import { biasForward, biasBackward } from '../../../tensor/gpujs/bias.ts';
 import { biasReluForward, reluBackward } from '../../../tensor/gpujs/relu.ts';
 import { drawDropoutMask, dropoutForward, dropoutBackward } from '../../../tensor/gpujs/dropout.ts';
 import { softmaxCrossEntropyForward, softmaxCrossEntropyBackward } from '../../../tensor/gpujs/softmax_cross_entropy.ts';
-import { adamStepSize, adamFirstMoment, adamSecondMoment, adamParam } from '../../../tensor/gpujs/adam.ts';
+import { adamStepSize, adamFirstMoment, adamSecondMoment, adamParam, copyValue } from '../../../tensor/gpujs/adam.ts';
 import { type BackendInfo, type Engine, type EngineOptions, firstNonFinite } from '../engine.ts';
 
 type Value = KernelVariable;
@@ -59,6 +59,7 @@ interface Param {
   firstMoment: Kernel;
   secondMoment: Kernel;
   update: Kernel;
+  copy: Kernel;
 }
 
 export class GpuJsEngine implements Engine {
@@ -75,6 +76,7 @@ export class GpuJsEngine implements Engine {
   private readonly byRow: Compressed;
   private readonly byColumn: Compressed;
   private step = 0;
+  private onDevice = false;
   private readonly k: Record<string, Kernel>;
   // The step's activations and gradients, as the kernels returned them.
   private h1: Value | null = null;
@@ -132,6 +134,7 @@ export class GpuJsEngine implements Engine {
       firstMoment: make(adamFirstMoment, [cols, rows], adamConstants, true, true),
       secondMoment: make(adamSecondMoment, [cols, rows], adamConstants, true, true),
       update: make(adamParam, [cols, rows], adamConstants, true, true),
+      copy: make(copyValue, [cols, rows], {}, true, true),
     });
     this.params = [
       param('W1', IN, H, init.W1), param('b1', 1, H, init.b1), param('W2', H, C, init.W2), param('b2', 1, C, init.b2),
@@ -147,8 +150,21 @@ export class GpuJsEngine implements Engine {
     this.byColumn = compressed(IN, B);
   }
 
+  // gpu.js compiles a kernel for the kind of each argument at its first call: in WebGL, a kernel first
+  // given a host array (an Input) fails when later given a texture. So, before any step, every
+  // parameter and moment goes to the device as a kernel's result, the kind every later step passes.
+  private async toDevice(): Promise<void> {
+    for (const p of this.params) {
+      p.value = (await p.copy(p.value)) as Value;
+      p.m = (await p.copy(p.m)) as Value;
+      p.v = (await p.copy(p.v)) as Value;
+    }
+    this.onDevice = true;
+  }
+
   // The forward pass up to the logits, into this.h1, this.hidden, this.logits; `training` applies dropout.
   private async forward(x: Float32Array, B: number, training: boolean): Promise<void> {
+    if (!this.onDevice) await this.toDevice();
     const { k } = this;
     const [W1, b1, W2, b2] = this.params;
     const { values, index, count, inputs } = this.byRow;

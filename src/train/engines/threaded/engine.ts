@@ -53,6 +53,10 @@ export function copyLayout(canonical: Float32Array, blocked: Float32Array, shape
   for (let c = 0; c < C; c++) move(IN * H + H + H * C + c, last.offset + last.size - C + c);
 }
 
+// Whether the workers can read these bytes where they are (a page without cross-origin isolation
+// has no SharedArrayBuffer at all).
+const isShared = (buffer: ArrayBufferLike) => typeof SharedArrayBuffer === 'function' && buffer instanceof SharedArrayBuffer;
+
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1; // pixel 4k is word k's low byte
 
 // How long a thread spins at a barrier before it sleeps (when every thread has a core).
@@ -97,7 +101,9 @@ export class ThreadedEngine implements Engine {
     const maxBatch = options.batchSize;
     const adam = { ...KERAS_ADAM, learningRate: options.learningRate };
     const all = blocks(shape, threads);
-    const buffer = new SharedArrayBuffer(sharedViews(null, shape, maxBatch, threads).bytes);
+    // Alone, the thread needs no shared memory (a web page without cross-origin isolation has none).
+    const bytes = sharedViews(null, shape, maxBatch, threads).bytes;
+    const buffer = threads > 1 ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
     const { views, ctl } = sharedViews(buffer, shape, maxBatch, threads);
     initParams(views.params, shape, all, options.seed);
     // Spinning only pays while every thread has a core of its own; 250 us covers the usual waits
@@ -108,7 +114,7 @@ export class ThreadedEngine implements Engine {
     const dropoutRng = makeRng(options.seed, RNG_STREAM.dropout); // each worker gets a copy of its state
     const starting: Promise<WorkerThread>[] = [];
     for (let t = 1; t < threads; t++) {
-      const setup: WorkerSetup = { buffer, shape, maxBatch, threads, t, kernels: options.kernels, adam, dropoutRng };
+      const setup: WorkerSetup = { buffer: buffer as SharedArrayBuffer, shape, maxBatch, threads, t, kernels: options.kernels, adam, dropoutRng };
       starting.push(host.start(t, setup));
     }
     const started = await Promise.allSettled(starting);
@@ -134,10 +140,11 @@ export class ThreadedEngine implements Engine {
   // The batch as rows of the image set, which the loader keeps in shared memory: thread 0 writes the
   // B example indices and labels, and every thread reads and scales the pixel bytes itself (see
   // Slice.gather): no copy of the batch, no float batch filled on one thread. The same values as
-  // fillBatch followed by trainStep, which is what runs for images outside shared memory.
+  // fillBatch followed by trainStep, which is what runs for images outside shared memory (unless
+  // this thread is alone and needs to share nothing).
   trainBatch(split: Split, order: Uint32Array, start: number, B: number): number {
     const { images, labels } = split;
-    if (!(images.buffer instanceof SharedArrayBuffer) || images.byteOffset % 4 !== 0 || !LITTLE_ENDIAN) {
+    if (!(this.threads === 1 || isShared(images.buffer)) || images.byteOffset % 4 !== 0 || !LITTLE_ENDIAN) {
       fillBatch(this.x, this.y, images, labels, order, start, B);
       return this.trainStep(this.x, this.y, B);
     }

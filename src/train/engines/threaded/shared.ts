@@ -30,11 +30,11 @@ export interface ImageSet {
 }
 
 // Lays the shared memory out (8-byte aligned pieces); with buffer null, only measures it.
-export function sharedViews(buffer: SharedArrayBuffer | null, shape: ModelShape, maxBatch: number, threads: number): { views: SharedViews; ctl: Int32Array; bytes: number } {
+export function sharedViews(buffer: ArrayBufferLike | null, shape: ModelShape, maxBatch: number, threads: number): { views: SharedViews; ctl: Int32Array; bytes: number } {
   const { inputs: IN, hidden: H, classes: C } = shape;
   const P = IN * H + H + H * C + C;
   let at = 0;
-  const take = <T>(make: (b: SharedArrayBuffer, offset: number, n: number) => T, n: number, size: number): T => {
+  const take = <T>(make: (b: ArrayBufferLike, offset: number, n: number) => T, n: number, size: number): T => {
     const offset = at;
     at += Math.ceil((n * size) / 8) * 8;
     return buffer === null ? (null as T) : make(buffer, offset, n);

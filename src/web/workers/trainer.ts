@@ -1,0 +1,123 @@
+// Thread 0 of training on a web page, in a Web Worker: it fetches the data, makes the engine (the
+// threaded engine over Web Workers, the teaching engine, or gpu.js on an OffscreenCanvas), runs the
+// same run as the CLI (src/train/run.ts) and posts the log, the curves and the weights to the page.
+
+import * as gpujsModule from 'gpu.js';
+import { runTraining } from '../../train/run.ts';
+import type { Trainer } from '../../train/loop.ts';
+import type { Engine } from '../../train/engines/engine.ts';
+import { CpuEngine } from '../../train/engines/cpu.ts';
+import { ThreadedEngine } from '../../train/engines/threaded/engine.ts';
+import { GpuJsEngine, type GpuJs } from '../../train/engines/gpujs/engine.ts';
+import { UserError, EXIT } from '../../train/errors.ts';
+import type { Mnist } from '../../train/data/idx.ts';
+import { fetchMnist } from '../data.ts';
+import { webThreads } from './threads.ts';
+import { evaluateDigits } from '../evaluation.ts';
+import type { FromTrainer, ToTrainer } from '../protocol.ts';
+import type { WebSettings } from '../settings.ts';
+
+// A dedicated worker's own scope (its types live in TypeScript's WebWorker library, which clashes with DOM's).
+const scope = self as unknown as {
+  postMessage(message: unknown, transfer?: Transferable[]): void;
+  onmessage: ((e: MessageEvent) => void) | null;
+  close(): void;
+};
+const post = (m: FromTrainer, transfer: Transferable[] = []) => scope.postMessage(m, transfer);
+const WEIGHTS_EVERY = 300; // steps between snapshots of W1 for the hidden units' tiles
+const POINTS_EVERY_MS = 200;
+
+let trainer: Trainer | null = null;
+let stopAsked = false;
+
+scope.onmessage = (e: MessageEvent) => {
+  const m = e.data as ToTrainer;
+  if (m.type === 'stop') {
+    stopAsked = true;
+    if (trainer !== null) trainer.stopRequested = true;
+  } else {
+    run(m).catch((err: unknown) => {
+      if (!(err instanceof UserError)) console.error(err); // a bug: its stack, for the browser's console
+      post({ type: 'error', message: err instanceof UserError ? err.message : `internal error: ${(err as Error)?.message ?? err}` });
+    });
+  }
+};
+
+async function run({ settings, machine, base }: Extract<ToTrainer, { type: 'start' }>): Promise<void> {
+  post({ type: 'state', state: 'loading' });
+  let lastNote = 0;
+  const data = await fetchMnist(base, (file, bytes) => {
+    const now = performance.now();
+    if (now - lastNote < 100) return;
+    lastNote = now;
+    post({ type: 'note', text: `loading ${file}: ${(bytes / 1e6).toFixed(1)} MB` });
+  });
+  post({ type: 'note', text: `data: ${data.train.count} training and ${data.test.count} test images` });
+  const engine = await makeEngine(settings, machine.cores, machine.gpu);
+  try {
+    post({ type: 'state', state: 'training', backend: engine.info });
+    await train(settings, engine, data, machine);
+  } finally {
+    await engine.close();
+  }
+}
+
+async function makeEngine(s: WebSettings, cores: number, renderer: string | undefined): Promise<Engine> {
+  const options = { batchSize: s.batchSize, learningRate: s.learningRate, seed: s.seed };
+  if (s.backend !== 'cpu') {
+    const lib = ((gpujsModule as unknown as { default?: GpuJs }).default ?? gpujsModule) as GpuJs;
+    const mode = s.backend === 'gpujs-cpu' ? 'cpu' : s.backend;
+    const supported = mode === 'cpu' || (mode === 'webgl2' ? lib.GPU.isWebGL2Supported : lib.GPU.isWebGLSupported);
+    if (!supported) {
+      throw new UserError(`${mode === 'webgl2' ? 'WebGL2' : 'WebGL'} is not available in this browser's workers (no GPU, or WebGL turned off): choose the CPU backend`, EXIT.backend);
+    }
+    const gpu = new lib.GPU({ mode });
+    return new GpuJsEngine({ lib, gpu, mode, device: mode === 'cpu' ? undefined : renderer, warn: (text) => post({ type: 'warning', text: `gpu.js: ${text}` }) }, options);
+  }
+  let threads = s.threads;
+  if (threads > 1 && !crossOriginIsolated) {
+    threads = 1;
+    post({ type: 'warning', text: 'one thread: this page is not cross-origin isolated (its server sends no Cross-Origin-Opener-Policy / Cross-Origin-Embedder-Policy headers), so the browser gives it no SharedArrayBuffer for threads to share' });
+  }
+  if (s.kernels === 'naive' && threads === 1) return new CpuEngine(options);
+  return ThreadedEngine.create({ ...options, threads, kernels: s.kernels }, webThreads(cores));
+}
+
+async function train(s: WebSettings, engine: Engine, data: Mnist, machine: Parameters<typeof runTraining>[4]): Promise<void> {
+  const trainCount = Math.min(s.limit ?? data.train.count, data.train.count);
+  let points: number[] = [];
+  let lastPost = 0;
+  let stepsDone = 0;
+  const flush = (epoch: number) => {
+    if (points.length === 0) return;
+    const buffer = Float32Array.from(points);
+    post({ type: 'steps', epoch, points: buffer }, [buffer.buffer]);
+    points = [];
+  };
+  const sendWeights = async () => {
+    const params = await engine.readParams();
+    const { inputs: IN, hidden: H } = engine.shape;
+    const W1 = params.slice(0, IN * H);
+    post({ type: 'weights', W1, hidden: H }, [W1.buffer]);
+  };
+  const settings = { ...s, device: null };
+  const result = await runTraining(settings, engine, data, trainCount, machine, { isTTY: true, write: (text) => post({ type: 'log', text }) }, {
+    started: (t) => { trainer = t; if (stopAsked) t.stopRequested = true; },
+    step: (epoch, step, loss, accuracy) => {
+      points.push(step, loss, accuracy);
+      const now = performance.now();
+      if (now - lastPost > POINTS_EVERY_MS) { lastPost = now; flush(epoch); }
+      // The gpu.js engine reads its weights back asynchronously: only at epoch ends (below).
+      if (++stepsDone % WEIGHTS_EVERY === 0 && engine.info.name === 'cpu') void sendWeights();
+    },
+    epochDone: (stats) => {
+      flush(stats.epoch);
+      post({ type: 'epoch', epoch: stats.epoch, loss: stats.loss, accuracy: stats.accuracy, seconds: stats.seconds });
+      void sendWeights();
+    },
+  });
+  const params = await engine.readParams();
+  await sendWeights();
+  const evaluation = result.record.test !== null ? evaluateDigits(params, data.test) : null;
+  post({ type: 'done', record: result.record, params, evaluation });
+}
