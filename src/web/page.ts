@@ -25,6 +25,7 @@ let worker: Worker | null = null;
 let model: Model | null = null;
 let record: RunRecord | null = null;
 let params: Float32Array | null = null;
+let initialW1: Float32Array | null = null;
 let curves: { loss: Curve; accuracy: Curve } = { loss: newCurve(), accuracy: newCurve() };
 let epochLast = { step: 0, mean: 0 }, epochLastAcc = { step: 0, mean: 0 };
 let stepsPerEpoch = 1, totalSteps = 1;
@@ -98,7 +99,7 @@ function start(): void {
   $('warnings').replaceChildren();
   log.clear();
   curves = { loss: newCurve(), accuracy: newCurve() };
-  record = null; params = null; model = null;
+  record = null; params = null; model = null; initialW1 = null;
   window.runRecord = undefined;
   for (const id of ['save-record', 'save-model']) ($(id) as HTMLButtonElement).disabled = true;
   setState('loading');
@@ -131,7 +132,10 @@ function receive(m: FromTrainer, settings: WebSettings): void {
       redraw();
       break;
     }
-    case 'weights': drawTiles($('tiles'), m.W1, m.hidden); break;
+    case 'weights':
+      initialW1 ??= m.W1; // the first snapshot of a run is its initialisation
+      drawTiles($('tiles'), m.W1, initialW1, m.hidden);
+      break;
     case 'done': finish(m); break;
     case 'error': showError(m.message); worker?.terminate(); worker = null; break;
   }

@@ -23,15 +23,17 @@ function tileCanvas(title: string): HTMLCanvasElement {
   return c;
 }
 
-// W1 is (784, H): unit j's tile is column j. Red: the pixel excites the unit; blue: it inhibits it.
-export function drawTiles(container: HTMLElement, W1: Float32Array, hidden: number): void {
+// W1 and initial are (784, H): unit j's tile is column j of W1 - initial, what training has taught
+// the unit so far (the random initialisation hides it otherwise). Red: the pixel now excites the
+// unit more; blue: less.
+export function drawTiles(container: HTMLElement, W1: Float32Array, initial: Float32Array, hidden: number): void {
   if (container.childElementCount !== hidden) {
     container.replaceChildren(...Array.from({ length: hidden }, (_, j) => tileCanvas(`hidden unit ${j}`)));
   }
   const column = new Float32Array(SIDE * SIDE);
   container.querySelectorAll('canvas').forEach((canvas, j) => {
     let peak = 1e-6;
-    for (let p = 0; p < SIDE * SIDE; p++) { column[p] = W1[p * hidden + j]; peak = Math.max(peak, Math.abs(column[p])); }
+    for (let p = 0; p < SIDE * SIDE; p++) { column[p] = W1[p * hidden + j] - initial[p * hidden + j]; peak = Math.max(peak, Math.abs(column[p])); }
     paint(canvas, column, true, peak);
   });
 }

@@ -101,6 +101,7 @@ async function train(s: WebSettings, engine: Engine, data: Mnist, machine: Param
     post({ type: 'weights', W1, hidden: H }, [W1.buffer]);
   };
   const settings = { ...s, device: null };
+  await sendWeights(); // the initial weights: the page shows what training changes
   const result = await runTraining(settings, engine, data, trainCount, machine, { isTTY: true, write: (text) => post({ type: 'log', text }) }, {
     started: (t) => { trainer = t; if (stopAsked) t.stopRequested = true; },
     step: (epoch, step, loss, accuracy) => {
