@@ -19,6 +19,7 @@ const force = process.argv.includes('--force');
 const NODE = [
   ['bench/run.ts', 'bench.mjs'],
   ['bench/evaluate.ts', 'evaluate.mjs'],
+  ['bench/predict.ts', 'predict.mjs'],
   ['bench/compare.ts', 'compare.mjs'],
   ['src/node/worker_entry.ts', 'worker.mjs'],
 ];
@@ -34,7 +35,7 @@ function newest(path) {
 
 function upToDate() {
   if (force || !existsSync(stamp)) return false;
-  const sources = ['src', 'bench/run.ts', 'bench/evaluate.ts', 'bench/compare.ts', 'scripts/build.mjs', 'package.json'];
+  const sources = ['src', 'bench/run.ts', 'bench/evaluate.ts', 'bench/predict.ts', 'bench/compare.ts', 'scripts/build.mjs', 'package.json'];
   const built = statSync(stamp).mtimeMs;
   return sources.every((s) => !existsSync(join(root, s)) || newest(join(root, s)) <= built);
 }
