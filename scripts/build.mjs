@@ -19,6 +19,7 @@ const force = process.argv.includes('--force');
 const NODE = [
   ['bench/run.ts', 'bench.mjs'],
   ['bench/evaluate.ts', 'evaluate.mjs'],
+  ['bench/predict.ts', 'predict.mjs'],
   ['bench/compare.ts', 'compare.mjs'],
   ['src/node/worker_entry.ts', 'worker.mjs'],
   ['bench/web.ts', 'web.mjs'],

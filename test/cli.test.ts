@@ -64,6 +64,11 @@ const bad: [string[], RegExp][] = [
   [['--data='], /--data needs a non-empty value/],
   [['--save-model='], /--save-model needs a non-empty value/],
   [['--save-model'], /--save-model needs a value FILE/],
+  [['--hidden', '0'], /--hidden expects a positive integer, got "0"/],
+  [['--hidden', '4097'], /--hidden expects at most 4096, got 4097/],
+  [['--dropout', '1'], /--dropout expects a rate 0 <= P < 1, got "1"/],
+  [['--dropout', '-0.1'], /--dropout expects a rate 0 <= P < 1, got "-0.1"/],
+  [['--dropout='], /--dropout expects a rate 0 <= P < 1, got ""/],
   [['toString'], /unexpected argument "toString"/],
   [['__proto__', 'x'], /unexpected argument "__proto__"/],
   [['--constructor'], /unknown flag --constructor/],
@@ -96,7 +101,7 @@ function usage(argv: string[], parse: (argv: string[]) => unknown = parseFlags):
 }
 
 // A valid value for each value flag, to build the repeated-flag cases.
-const SAMPLE: Record<string, string> = { N: '3', X: '0.01', NAME: 'cpu', MODE: 'webasm', SET: 'naive', DIR: '/d', FILE: 'f' };
+const SAMPLE: Record<string, string> = { N: '3', X: '0.01', NAME: 'cpu', MODE: 'webasm', SET: 'naive', DIR: '/d', FILE: 'f', P: '0.5' };
 
 test('every flag: given twice, missing its value, or empty is a usage error; every value flag has a malformed case', () => {
   for (const [flag, spec] of Object.entries(FLAGS)) {

@@ -68,6 +68,7 @@ export async function runTraining(
   const record = makeRecord(settings, machine, backend, epochs, test, hooks.peakRssMB?.());
   record.interrupted = interrupted;
   record.trainImages = trainCount;
+  record.network = { hidden: engine.shape.hidden, dropout: engine.shape.dropoutRate };
   record.partialEpoch = partial && partialEpoch(partial, trainer.stepsPerEpoch);
   out.write(summaryText(record, trainCount));
   const checks = accuracyChecks(record, trainCount);

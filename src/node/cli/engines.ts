@@ -1,4 +1,4 @@
-// The engine for the bench's flags: --backend, --threads, --kernels, --gpu-mode.
+// The engine for the bench's flags: --backend, --threads, --kernels, --gpu-mode, --hidden, --dropout.
 
 import { usageError, type Options } from './flags.ts';
 import type { Engine } from '../../train/engines/engine.ts';
@@ -6,10 +6,16 @@ import { CpuEngine } from '../../train/engines/cpu.ts';
 import { ThreadedEngine } from '../../train/engines/threaded/engine.ts';
 import { nodeThreads } from '../threads.ts';
 import { usableCpus } from '../cpus.ts';
+import { MNIST_MODEL, type ModelShape } from '../../nn/model.ts';
+
+export function modelShape(options: Options): ModelShape {
+  return { ...MNIST_MODEL, hidden: options.hidden, dropoutRate: options.dropout };
+}
 
 // On the CPU: the single-threaded teaching engine for --kernels naive --threads 1, else the
 // threaded engine with the chosen twins.
-export async function makeEngine(options: Options): Promise<Engine> {
+export async function makeEngine(flags: Options): Promise<Engine> {
+  const options = { ...flags, shape: modelShape(flags) };
   if (options.backend === 'gpujs') {
     if (options.threads !== null || options.kernels !== 'fast') throw usageError('--threads and --kernels apply to --backend cpu only');
     // Imported only here, so --backend cpu never loads gpu.js.

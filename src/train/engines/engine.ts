@@ -1,7 +1,7 @@
 // The engine: what the training loop needs from a backend. Three implement it: the single-thread
 // teaching engine (cpu.ts), the threaded engine (threaded/) and the gpu.js engine (gpujs/).
 
-import type { ModelShape } from '../../nn/model.ts';
+import { MNIST_MODEL, type ModelShape } from '../../nn/model.ts';
 import type { Split } from '../data/idx.ts';
 import type { StepProfile } from '../profile.ts';
 
@@ -42,6 +42,11 @@ export interface EngineOptions {
   learningRate: number;
   seed: number;
   profile?: boolean;
+  shape?: ModelShape; // the network (--hidden, --dropout); default MNIST_MODEL, the Keras one
+}
+
+export function shapeOf(options: EngineOptions): ModelShape {
+  return options.shape ?? MNIST_MODEL;
 }
 
 // The name of the first tensor holding a NaN or infinity, or null. Only called once training has failed.

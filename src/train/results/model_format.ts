@@ -7,9 +7,11 @@
 //         16   T times   uint32 rank R (1 or 2), then R uint32 dims (W1 784 128, b1 128, W2 128 10, b2 10)
 //          .   float32   the tensors' values in that order, row-major (exactly the model's flat params)
 //     end-4   uint32    CRC-32 (the zlib/PNG one) of every byte before it
-// For the Keras model that is 56 header bytes + 101,770 floats + 4 = 407,140 bytes.
+// For the Keras model that is 56 header bytes + 101,770 floats + 4 = 407,140 bytes. The dims make a
+// file self-describing: one trained with --hidden 64 says so (the dropout rate, which inference
+// does not use, is not stored).
 
-import type { ModelShape } from '../../nn/model.ts';
+import { MNIST_MODEL, type ModelShape } from '../../nn/model.ts';
 import { DataError } from '../errors.ts';
 
 export const MODEL_MAGIC = 'mnist-ts';
@@ -63,7 +65,18 @@ export function encodeModel(shape: ModelShape, params: Float32Array): Uint8Array
   return bytes;
 }
 
+// Checks the file against this shape; any problem is a one-line DataError naming the file.
 export function parseModel(bytes: Uint8Array, path: string, shape: ModelShape): Float32Array {
+  return readModel(bytes, path, () => shape).params;
+}
+
+// Reads a file of any hidden size (784 inputs and 10 classes still required): the shape is the
+// file's own, with the reference's dropout rate.
+export function parseModelAnyHidden(bytes: Uint8Array, path: string): { shape: ModelShape; params: Float32Array } {
+  return readModel(bytes, path, (found) => ({ ...MNIST_MODEL, hidden: found[0]?.length === 2 ? found[0][1] : MNIST_MODEL.hidden }));
+}
+
+function readModel(bytes: Uint8Array, path: string, shapeFor: (found: number[][]) => ModelShape): { shape: ModelShape; params: Float32Array } {
   const fail = (cause: string): never => { throw new DataError(cause, path); };
   if (bytes.length === 0) fail('the model file is empty');
   for (let i = 0; i < Math.min(bytes.length, MODEL_MAGIC.length); i++) {
@@ -109,6 +122,7 @@ export function parseModel(bytes: Uint8Array, path: string, shape: ModelShape): 
     fail(`checksum mismatch (stored ${hex(stored)}, computed ${hex(computed)}): the file is corrupt`);
   }
 
+  const shape = shapeFor(found);
   const want = modelTensors(shape);
   if (found.length !== want.length) fail(`wrong shape: the file holds ${found.length} tensors, this model has ${want.length}`);
   want.forEach((t, i) => {
@@ -120,7 +134,7 @@ export function parseModel(bytes: Uint8Array, path: string, shape: ModelShape): 
   for (let i = 0; i < count; i++) {
     if (!Number.isFinite(params[i])) fail(`weight ${i} is ${params[i]}: a model file holds finite weights only`);
   }
-  return params;
+  return { shape, params };
 }
 
 function hex(n: number): string {

@@ -42,6 +42,7 @@ export interface RunRecord {
   partialEpoch?: PartialEpoch | null; // the epoch Ctrl-C (or SIGTERM) cut short, if it had started
   trainImages?: number; // images an epoch trained on: 60000 for the reference recipe, fewer with --limit or a small --data set
   peakRssMB?: number; // the process's peak resident memory so far (worker threads included), in MiB
+  network?: { hidden: number; dropout: number }; // the hidden layer's units and dropout rate (--hidden, --dropout); absent in older records, which ran 128 and 0.2
 }
 
 // Marks a record that was not measured here but transcribed from a published log.

@@ -11,7 +11,7 @@
 // webgpu kernels return Promises, so the steps are async; in the other modes `await` costs a microtask.
 
 import type { IKernelRunShortcut, KernelVariable, Input as InputType, GPU as GPUType } from 'gpu.js';
-import { Model, MNIST_MODEL, RNG_STREAM } from '../../../nn/model.ts';
+import { Model, RNG_STREAM, type ModelShape } from '../../../nn/model.ts';
 import { KERAS_ADAM } from '../../../nn/optimizer.ts';
 import { makeRng, type Rng } from '../../../tensor/rng.ts';
 import type { AdamConfig } from '../../../tensor/adam.ts';
@@ -24,7 +24,7 @@ import { biasReluForward, reluBackward } from '../../../tensor/gpujs/relu.ts';
 import { drawDropoutMask, dropoutForward, dropoutBackward } from '../../../tensor/gpujs/dropout.ts';
 import { softmaxCrossEntropyForward, softmaxCrossEntropyBackward } from '../../../tensor/gpujs/softmax_cross_entropy.ts';
 import { adamStepSize, adamFirstMoment, adamSecondMoment, adamParam, copyValue } from '../../../tensor/gpujs/adam.ts';
-import { type BackendInfo, type Engine, type EngineOptions, firstNonFinite } from '../engine.ts';
+import { type BackendInfo, type Engine, type EngineOptions, firstNonFinite, shapeOf } from '../engine.ts';
 
 type Value = KernelVariable;
 type Kernel = IKernelRunShortcut;
@@ -64,7 +64,7 @@ interface Param {
 
 export class GpuJsEngine implements Engine {
   readonly info: BackendInfo;
-  readonly shape = MNIST_MODEL;
+  readonly shape: ModelShape;
   correct = 0;
   gradsFinite = true;
   private badGradient: string | null = null;
@@ -91,7 +91,8 @@ export class GpuJsEngine implements Engine {
 
   constructor(setup: GpuJsSetup, options: EngineOptions) {
     const { lib, gpu, mode, device } = setup;
-    const { inputs: IN, hidden: H, classes: C } = MNIST_MODEL;
+    this.shape = shapeOf(options);
+    const { inputs: IN, hidden: H, classes: C } = this.shape;
     const B = options.batchSize;
     const seed = options.seed;
     this.setup = setup;
@@ -123,7 +124,7 @@ export class GpuJsEngine implements Engine {
     };
 
     // Glorot init exactly as the CPU engine does it, from the same seed.
-    const init = new Model(MNIST_MODEL, 1, seed);
+    const init = new Model(this.shape, 1, seed);
     const adamConstants = { beta1: adam.beta1, beta2: adam.beta2, epsilon: adam.epsilon };
     const param = (name: string, rows: number, cols: number, values: Float32Array): Param => ({
       name, rows, cols,

@@ -1,7 +1,7 @@
 // The threaded CPU engine: T threads (this one plus T-1 workers a host starts: worker_threads in
 // Node, Web Workers on a page) train one model in shared memory. How the work is split (see also
 // slice.ts and docs/performance.md):
-//   - the hidden layer's 128 units are cut into T contiguous blocks; thread t owns block t: its
+//   - the hidden layer's units (128 in the Keras model) are cut into T contiguous blocks; thread t owns block t: its
 //     columns of W1 and b1, its rows of W2 (and the last block owns b2), all contiguous in the flat
 //     parameters, with their gradients and Adam moments;
 //   - per step, thread 0 writes the batch's example indices and labels (the images themselves sit
@@ -19,14 +19,14 @@
 // identically), so a run repeats bit for bit for a given seed and thread count. Only the logits' sum over blocks depends on
 // the thread count.
 
-import { MNIST_MODEL, RNG_STREAM, type ModelShape } from '../../../nn/model.ts';
+import { RNG_STREAM, type ModelShape } from '../../../nn/model.ts';
 import { KERAS_ADAM } from '../../../nn/optimizer.ts';
 import { glorotUniform } from '../../../tensor/init.ts';
 import { makeRng, type Rng } from '../../../tensor/rng.ts';
 import type { AdamConfig } from '../../../tensor/adam.ts';
 import { Slice, KERNELS, blocks, type Block, type KernelSet, type SharedViews } from './slice.ts';
 import { sharedViews, readFailure, type WorkerSetup } from './shared.ts';
-import { type Engine, type EngineOptions, type BackendInfo, firstNonFinite } from '../engine.ts';
+import { type Engine, type EngineOptions, type BackendInfo, firstNonFinite, shapeOf } from '../engine.ts';
 import { barrier, BarrierBroken, CTL, COMMAND } from './barrier.ts';
 import type { ThreadHost, WorkerThread } from './host.ts';
 import { StepProfile } from '../../profile.ts';
@@ -64,7 +64,7 @@ const SPIN_MICROS = 250;
 
 export class ThreadedEngine implements Engine {
   readonly info: BackendInfo;
-  readonly shape = MNIST_MODEL;
+  readonly shape: ModelShape;
   readonly profile: StepProfile | null;
   gradsFinite = true;
   private readonly slice: Slice;
@@ -82,9 +82,10 @@ export class ThreadedEngine implements Engine {
   private readonly workers: WorkerThread[];
 
   private constructor(
-    threads: number, all: Block[], views: SharedViews, ctl: Int32Array, workers: WorkerThread[],
+    shape: ModelShape, threads: number, all: Block[], views: SharedViews, ctl: Int32Array, workers: WorkerThread[],
     kernels: KernelSet, adam: AdamConfig, maxBatch: number, dropoutRng: Rng, profile: boolean,
   ) {
+    this.shape = shape;
     this.threads = threads; this.all = all; this.views = views; this.ctl = ctl; this.workers = workers; this.maxBatch = maxBatch;
     this.info = { name: 'cpu', mode: `float32 js, ${kernels} kernels`, threads };
     this.slice = new Slice(this.shape, maxBatch, 0, all, views, KERNELS[kernels], adam, PIXEL_SCALE, dropoutRng);
@@ -96,7 +97,8 @@ export class ThreadedEngine implements Engine {
   // The host starts the workers. For speed, the command that trains raises V8's inlining budget
   // (package.json's bench script; why: see Slice's constructor).
   static async create(options: ThreadedOptions, host: ThreadHost): Promise<ThreadedEngine> {
-    const shape = MNIST_MODEL;
+    const shape = shapeOf(options);
+    // A block holds at least 8 units (the fast kernels' width): a small hidden layer gets fewer threads.
     const threads = Math.max(1, Math.min(options.threads, Math.ceil(shape.hidden / 8)));
     const maxBatch = options.batchSize;
     const adam = { ...KERAS_ADAM, learningRate: options.learningRate };
@@ -124,7 +126,7 @@ export class ThreadedEngine implements Engine {
       await Promise.all(workers.map((w) => w.terminate()));
       throw failed.reason;
     }
-    return new ThreadedEngine(threads, all, views, ctl, workers, options.kernels, adam, maxBatch, dropoutRng, options.profile ?? false);
+    return new ThreadedEngine(shape, threads, all, views, ctl, workers, options.kernels, adam, maxBatch, dropoutRng, options.profile ?? false);
   }
 
   get correct(): number {

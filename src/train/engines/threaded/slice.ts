@@ -1,4 +1,4 @@
-// One thread's share of the network. The 128 hidden units are cut into T contiguous blocks, one per
+// One thread's share of the network. The hidden units (128 in the Keras model) are cut into T contiguous blocks, one per
 // thread; block t owns its columns of W1 and b1, its rows of W2, and (the last block) b2. Its
 // parameters are contiguous in the flat buffer, [W1_t (IN,Ht), b1_t (Ht), W2_t (Ht,C)] (+ b2), so
 // every kernel call is a plain call on views, and the thread runs Adam on its own range (W1's rows
