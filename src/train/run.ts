@@ -7,7 +7,7 @@ import type { Mnist } from './data/idx.ts';
 import type { Engine } from './engines/engine.ts';
 import { Trainer, evaluate, hostTurn, type EpochStats } from './loop.ts';
 import { EpochProgress, evaluationLine, type Output } from './keras_log.ts';
-import { makeRecord, partialEpoch, type MachineInfo, type RunRecord, type RunSettings } from './results/record.ts';
+import { makeRecord, partialEpoch, machineName, type MachineInfo, type RunRecord, type RunSettings } from './results/record.ts';
 import { summaryText, accuracyChecks, runtimeOf } from './results/report.ts';
 
 export interface RunResult {
@@ -31,7 +31,7 @@ export async function runTraining(
   const backend = engine.info;
   const trainer = new Trainer(engine, data.train, settings.batchSize, trainCount, settings.seed);
   trainer.hint = `try a --learning-rate below ${settings.learningRate}`;
-  out.write(`backend: ${backend.name} (${backend.mode}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'}) on ${machine.cpu}, ${machine.cores} cores, ${runtimeOf(machine)}\n`);
+  out.write(`backend: ${backend.name} (${backend.mode}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'}) on ${machineName(machine)}, ${machine.cores} cores, ${runtimeOf(machine)}\n`);
   if (backend.device) out.write(`device: ${backend.device}\n`);
   out.write(`training on ${trainCount} images, evaluating on ${data.test.count}\n`);
 

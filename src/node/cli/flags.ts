@@ -16,7 +16,7 @@ export interface Options {
   json: string | null; // where to write the run record
   save: boolean; // also store the run record under the results folder
   results: string | null; // the results folder for --save; null = results/ in the project
-  device: string | null; // this machine's name in the record; null = CPU model and cores
+  device: string | null; // this machine's name in the record; null = the board (else CPU model) and cores
   saveModel: string | null; // where to write the trained weights
   help: boolean;
   threads: number | null; // worker threads in all, this one included; null = usableCpus() (cpus.ts)
@@ -51,7 +51,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   '--json': { key: 'json', value: 'FILE', help: 'write the run record (JSON) to FILE', parse: nonEmpty },
   '--save': { key: 'save', value: null, help: 'store the run record under results/ for `npm run compare`', parse: () => true },
   '--results': { key: 'results', value: 'DIR', help: 'the folder --save writes to (default: results/ in the project)', parse: nonEmpty },
-  '--device': { key: 'device', value: 'NAME', help: 'name this machine in the record, e.g. "Raspberry Pi 5" (default: CPU model and cores)', parse: nonEmpty },
+  '--device': { key: 'device', value: 'NAME', help: 'name this machine in the record, e.g. "Raspberry Pi 5" (default: the board as it names itself, else the CPU model; and the cores)', parse: nonEmpty },
   '--save-model': { key: 'saveModel', value: 'FILE', help: 'write the trained weights to FILE (npm run evaluate reads it)', parse: nonEmpty },
   '--threads': { key: 'threads', value: 'N', help: 'threads to train with, this one included (default: the usable cores, within any cgroup CPU quota; at most 16)', parse: positiveInt },
   '--kernels': { key: 'kernels', value: 'SET', help: 'naive (the teaching loops) or fast (their sparse, register-blocked twins) (default fast)', parse: choice(['naive', 'fast']) },

@@ -8,7 +8,8 @@ export type { BackendInfo };
 // The machine, as the host that ran the training describes it (the Node CLI: os and /proc; a web
 // page: navigator).
 export interface MachineInfo {
-  cpu: string;
+  cpu: string; // the CPU model, or on ARM boards the core type ("Cortex-A76")
+  board?: string; // the board as it names itself ("Raspberry Pi 5 Model B Rev 1.0"); absent on a PC
   cores: number;
   os: string;
   arch: string;
@@ -50,9 +51,15 @@ export interface ReferenceMark {
   note: string; // what the transcription could not know, and how it is recorded
 }
 
-// The label a run gets in results tables and charts when --device does not name the machine.
+// The label a run gets in results tables and charts when --device does not name the machine: the
+// board where it names itself, else the CPU.
 export function deviceLabel(machine: MachineInfo): string {
-  return `${machine.cpu} (${machine.cores} cores)`;
+  return `${machine.board ?? machine.cpu} (${machine.cores} cores)`;
+}
+
+// The machine in the log's header and summary: "AMD EPYC", "Raspberry Pi 5 Model B Rev 1.0 (Cortex-A76)".
+export function machineName(machine: MachineInfo): string {
+  return machine.board === undefined ? machine.cpu : `${machine.board} (${machine.cpu})`;
 }
 
 export interface PartialEpoch {

@@ -1,6 +1,6 @@
 // The closing summary: this machine against the reference log's Raspberry Pi 5 and Jetson Nano runs.
 
-import type { RunRecord } from './record.ts';
+import { machineName, type RunRecord } from './record.ts';
 
 export interface ReferenceRun {
   device: string;
@@ -56,7 +56,7 @@ export function summaryText(record: RunRecord, trainCount = 60000): string {
   const threads = `${backend.threads} thread${backend.threads === 1 ? '' : 's'}`;
   const lines = [
     record.interrupted ? `Summary: interrupted after ${n} of ${flags.epochs} epochs (the completed ones are counted)` : 'Summary:',
-    `This machine: ${machine.cpu}, ${machine.cores} cores, ${machine.os} ${machine.arch}, ${runtimeOf(machine)}, backend ${backend.name} (${backend.mode}, ${threads})`,
+    `This machine: ${machineName(machine)}, ${machine.cores} cores, ${machine.os} ${machine.arch}, ${runtimeOf(machine)}, backend ${backend.name} (${backend.mode}, ${threads})`,
     `Total training time on this machine: ${seconds(total)} (${n} epoch${n === 1 ? '' : 's'})`,
   ];
   for (const ref of REFERENCES) lines.push(`Total training time on the ${ref.device}: ${sum(ref.epochSeconds)}s (5 epochs)`);
