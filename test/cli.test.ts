@@ -164,7 +164,7 @@ test('summary: steady epochs against the references\' steady epochs (Pi 8.0 s, J
   // A partial epoch (--limit, or a small --data set) compares per step: 8.0 s / 1875 = 4.27 ms a step.
   const small = summaryText(record, 6400);
   assert.not.match(small, /than the .* per epoch/);
-  assert.match(small, /^This machine is 1\.90 times faster than the Raspberry Pi 5 per step \(epoch 2 here against its epochs 2-5, both after warm-up: 2\.24 ms against 4\.27 ms\)\.$/m);
+  assert.match(small, /^This machine is 1\.90 times faster than the Raspberry Pi 5 per step \(epoch 2 here against its epochs 2-5, both after warm-up: 2\.24ms against 4\.27ms\)\.$/m);
   assert.match(small, /^Steps are compared: an epoch here is 6400 images, not 60000\.$/m);
 });
 

@@ -22,12 +22,14 @@ export interface Options {
   threads: number | null; // worker threads in all, this one included; null = usableCpus() (cpus.ts)
   kernels: 'naive' | 'fast'; // the teaching loops, or their fast twins
   profile: boolean; // print ms per step per phase after each epoch
+  validation: boolean; // evaluate the test set after every epoch (Keras's val_loss, val_accuracy)
+  summary: boolean; // print the Keras model.summary() table before training
 }
 
 export const DEFAULTS: Options = {
   epochs: 5, batchSize: 32, learningRate: 0.001, seed: 1, limit: null,
   backend: 'cpu', gpuMode: 'auto', data: null, json: null, save: false, results: null, device: null, saveModel: null, help: false,
-  threads: null, kernels: 'fast', profile: false,
+  threads: null, kernels: 'fast', profile: false, validation: false, summary: false,
 };
 
 // One row of a flags table; each command (bench, evaluate) has its own table over its own options.
@@ -56,6 +58,8 @@ export const FLAGS: Record<string, FlagSpec> = {
   '--threads': { key: 'threads', value: 'N', help: 'threads to train with, this one included (default: the usable cores, within any cgroup CPU quota; at most 16)', parse: positiveInt },
   '--kernels': { key: 'kernels', value: 'SET', help: 'naive (the teaching loops) or fast (their sparse, register-blocked twins) (default fast)', parse: choice(['naive', 'fast']) },
   '--profile': { key: 'profile', value: null, help: 'print the ms per step spent in data, forward, loss, backward and optimizer after each epoch', parse: () => true },
+  '--validation': { key: 'validation', value: null, help: 'evaluate the test set after every epoch; the epoch line ends with Keras\'s " - val_loss: ... - val_accuracy: ..." (not counted as training time)', parse: () => true },
+  '--summary': { key: 'summary', value: null, help: 'print the Keras model.summary() table (layers, output shapes, parameters) before training', parse: () => true },
   '--help': { key: 'help', value: null, help: 'print this help and exit', parse: () => true },
 };
 

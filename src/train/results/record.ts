@@ -26,6 +26,8 @@ export interface RunSettings {
   seed: number;
   limit: number | null;
   device: string | null; // a person's name for the machine; null = the CPU model and cores
+  validation?: boolean; // evaluate the test set after every epoch, as Keras's fit(validation_data=...)
+  summary?: boolean; // print model.summary() before training
 }
 
 export interface RunRecord {
@@ -33,9 +35,10 @@ export interface RunRecord {
   date: string; // ISO 8601
   machine: MachineInfo;
   backend: BackendInfo;
-  flags: { epochs: number; batchSize: number; learningRate: number; seed: number; limit: number | null };
-  epochs: { epoch: number; seconds: number; msPerStep: number; loss: number; accuracy: number }[];
-  test: { loss: number; accuracy: number; seconds: number } | null;
+  flags: { epochs: number; batchSize: number; learningRate: number; seed: number; limit: number | null; validation?: boolean };
+  // valLoss, valAccuracy, valSeconds: with --validation, the test set after the epoch (not in `seconds`)
+  epochs: { epoch: number; seconds: number; msPerStep: number; loss: number; accuracy: number; valLoss?: number; valAccuracy?: number; valSeconds?: number }[];
+  test: { loss: number; accuracy: number; seconds: number; confusion?: number[][] } | null; // confusion: row = true class, column = predicted
   totalSeconds: number; // training time, summed over epochs
   device?: string; // a person's name for the machine (--device), else the CPU model and cores; absent in older records
   reference?: ReferenceMark; // only in the records transcribed from the reference log
@@ -83,13 +86,17 @@ export function makeRecord(
     backend,
     flags: {
       epochs: options.epochs, batchSize: options.batchSize, learningRate: options.learningRate,
-      seed: options.seed, limit: options.limit,
+      seed: options.seed, limit: options.limit, ...(options.validation ? { validation: true } : {}),
     },
     epochs: epochs.map((e) => ({
       epoch: e.epoch, seconds: round(e.seconds, 3), msPerStep: round(e.msPerStep, 3),
       loss: round(e.loss, 6), accuracy: round(e.accuracy, 6),
+      ...(e.val ? { valLoss: round(e.val.loss, 6), valAccuracy: round(e.val.accuracy, 6), valSeconds: round(e.val.seconds, 3) } : {}),
     })),
-    test: test && { loss: round(test.loss, 6), accuracy: round(test.accuracy, 6), seconds: round(test.seconds, 3) },
+    test: test && {
+      loss: round(test.loss, 6), accuracy: round(test.accuracy, 6), seconds: round(test.seconds, 3),
+      ...(test.confusion ? { confusion: test.confusion } : {}),
+    },
     totalSeconds: round(epochs.reduce((s, e) => s + e.seconds, 0), 3),
     device: options.device ?? deviceLabel(machine),
     interrupted: false,

@@ -70,7 +70,7 @@ function speedLines(record: RunRecord, trainCount: number): string[] {
   for (const ref of REFERENCES) {
     const speed = speedAgainst(epochs, partial, flags.batchSize, ref.epochSeconds);
     if (speed.ratio === null) continue;
-    const [ours, theirs] = speed.perStep ? [`${speed.ours.toFixed(2)} ms`, `${speed.theirs.toFixed(2)} ms`] : [seconds(speed.ours), `${speed.theirs.toFixed(1)}s`];
+    const [ours, theirs] = speed.perStep ? [`${speed.ours.toFixed(2)}ms`, `${speed.theirs.toFixed(2)}ms`] : [seconds(speed.ours), `${speed.theirs.toFixed(1)}s`];
     const which = speed.basis === 'steady'
       ? `${epochs.length === 2 ? 'epoch 2' : `epochs 2-${epochs.length}`} here against its epochs 2-5, both after warm-up: ${ours} against ${theirs}`
       : `epoch 1, warm-up included on both sides: ${ours} against ${theirs}`;
