@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { parseFlags, helpText, FLAGS, DEFAULTS } from '../src/node/cli/flags.ts';
 import { UserError } from '../src/train/errors.ts';
 import { EVALUATE_FLAGS, parseEvaluateFlags, evaluateHelpText } from '../src/node/cli/evaluate.ts';
@@ -210,6 +211,25 @@ test('bench: --threads or --kernels with --backend gpujs is a usage error, exit 
   const r = bench(['--data', dataDir(64, 20), '--backend', 'gpujs', '--threads', '2']);
   assert.is(r.code, 2);
   assert.is(r.stderr, 'bench: --threads and --kernels apply to --backend cpu only (see --help)\n');
+});
+
+test('bench: --limit above the training set and --threads above the cores or the cap are used or capped with one line saying which', () => {
+  const data = dataDir(64, 20);
+  const limit = bench(['--data', data, '--epochs', '1', '--limit', '100000', '--threads', '1']);
+  assert.is(limit.code, 0, limit.stderr);
+  assert.is(limit.stderr, 'bench: --limit 100000 capped at 64: there are 64 training images\n');
+  const capped = bench(['--data', data, '--epochs', '1', '--threads', '40']);
+  assert.is(capped.code, 0, capped.stderr);
+  assert.is(capped.stderr, 'bench: --threads 40 capped at 16: the hidden layer\'s units are split in blocks of at least 8\n');
+  assert.match(capped.stdout, /16 threads\)/);
+  const cores = availableParallelism();
+  if (cores < 16) {
+    const many = bench(['--data', data, '--epochs', '1', '--threads', String(cores + 1)]);
+    assert.is(many.code, 0, many.stderr);
+    assert.match(many.stderr, new RegExp(`^bench: --threads ${cores + 1} used as given, above the \\d+ usable cores?: threads will share cores \\(slower\\)\\n$`));
+  }
+  const within = bench(['--data', data, '--epochs', '1', '--threads', '1', '--limit', '64']);
+  assert.is(within.stderr, '', 'nothing to say');
 });
 
 test('bench: --help prints the flags and exits 0', () => {

@@ -31,7 +31,7 @@ export async function runTraining(
 ): Promise<RunResult> {
   const backend = engine.info;
   const trainer = new Trainer(engine, data.train, settings.batchSize, trainCount, settings.seed);
-  trainer.hint = `try a --learning-rate below ${settings.learningRate}`;
+  trainer.hint = divergenceHint(settings.learningRate);
   out.write(`backend: ${backend.name} (${backend.mode}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'}) on ${machineName(machine)}, ${machine.cores} cores, ${runtimeOf(machine)}\n`);
   if (backend.device) out.write(`device: ${backend.device}\n`);
   out.write(`training on ${trainCount} images, evaluating on ${data.test.count}\n`);
@@ -80,4 +80,10 @@ export async function runTraining(
   const checks = accuracyChecks(record, trainCount);
   for (const c of checks) out.write(`Accuracy check: ${c.text}: ${c.ok ? 'ok' : 'FAILED'}\n`);
   return { record, checksPassed: checks.every((c) => c.ok) };
+}
+
+// The end of the divergence message: the way back to the reference's learning rate, in plain words.
+export function divergenceHint(learningRate: number): string {
+  if (learningRate > 0.001) return `the learning rate ${learningRate} is too large; the reference uses 0.001: try --learning-rate 0.001`;
+  return `try a --learning-rate below ${learningRate} (the reference uses 0.001)`;
 }

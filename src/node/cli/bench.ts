@@ -29,6 +29,9 @@ export async function runBench(options: Options, out: Output, interrupt: Interru
   if (options.save) prepareResultsDir(options.results ?? LOCAL_RESULTS_DIR);
   const data = loadMnist(options.data ?? packageDataDir()); // validates all four files whole, whatever --limit says
   const trainCount = Math.min(options.limit ?? data.train.count, data.train.count);
+  if (options.limit !== null && options.limit > trainCount) {
+    process.stderr.write(`bench: --limit ${options.limit} capped at ${trainCount}: there are ${trainCount} training images\n`);
+  }
   const machine = machineInfo();
   const engine = await makeEngine(options);
   interrupt?.install();
@@ -74,7 +77,8 @@ async function keepResults(options: Options, record: RunRecord, engine: Engine, 
     } catch (e) {
       throw new UserError(`cannot write the model (${(e as NodeJS.ErrnoException).code ?? 'error'}): ${path}`, EXIT.data);
     }
-    out.write(`Model saved to ${path}\n`);
+    const cut = record.partialEpoch;
+    out.write(`Model saved to ${path}${cut ? ` (mid-epoch: stopped in epoch ${cut.epoch} after ${cut.steps} of ${cut.of} steps)` : ''}\n`);
   }
   if (options.json !== null) writeRecord(options.json, record);
   out.write(saveLines(options, record));
