@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { parseFlags, helpText, FLAGS, DEFAULTS } from '../src/node/cli/flags.ts';
 import { UserError } from '../src/train/errors.ts';
 import { EVALUATE_FLAGS, parseEvaluateFlags, evaluateHelpText } from '../src/node/cli/evaluate.ts';
@@ -156,20 +157,35 @@ test('Keras lines: epoch (verbose=1) and evaluation (verbose=2) shapes', () => {
   assert.is(roundHalfEven(3.5), 4);
 });
 
-test('summary: per-epoch ratios against the corrected reference averages (Pi 8.4 s, Jetson 16.6 s)', () => {
-  const epochs = [1, 2].map((epoch) => ({ epoch, steps: 1875, seconds: 4.2, msPerStep: 2.24, loss: 0.1, accuracy: 0.9 }));
+test('summary: steady epochs against the references\' steady epochs (Pi 8.0 s, Jetson 16.5 s), never a warm-up epoch against a mean', () => {
+  const epochs = [6.1, 4.2].map((seconds, i) => ({ epoch: i + 1, steps: 1875, seconds, msPerStep: (seconds * 1000) / 1875, loss: 0.1, accuracy: 0.9 }));
   const record = makeRecord({ ...DEFAULTS, epochs: 2 }, machineInfo(), { name: 'cpu', mode: 'float32 js', threads: 1 }, epochs, null);
   const text = summaryText(record);
   assert.match(text, /Average training time per epoch on the Raspberry Pi 5: 8\.4s/);
   assert.match(text, /Average training time per epoch on the Jetson Nano: 16\.6s/);
   assert.match(text, /Total training time on the Raspberry Pi 5: 42s/);
-  assert.match(text, /This machine is 2\.00 times faster than the Raspberry Pi 5 per epoch\./);
-  assert.match(text, /This machine is 3\.95 times faster than the Jetson Nano per epoch\./);
+  assert.match(text, /^This machine is 1\.90 times faster than the Raspberry Pi 5 per epoch \(epoch 2 here against its epochs 2-5, both after warm-up: 4\.20s against 8\.0s\)\.$/m);
+  assert.match(text, /^This machine is 3\.93 times faster than the Jetson Nano per epoch \(epoch 2 here against its epochs 2-5, both after warm-up: 4\.20s against 16\.5s\)\.$/m);
   assert.is(speedWords(10, 5), '2.00 times slower');
-  // A partial epoch (--limit, or a small --data set) compares per step: 8.4 s / 1875 = 4.48 ms a step.
+  // A partial epoch (--limit, or a small --data set) compares per step: 8.0 s / 1875 = 4.27 ms a step.
   const small = summaryText(record, 6400);
-  assert.not.match(small, /per epoch\./);
-  assert.match(small, /This machine is 2\.00 times faster than the Raspberry Pi 5 per step \(an epoch here is 6400 images, not 60000, so steps are compared\)\./);
+  assert.not.match(small, /than the .* per epoch/);
+  assert.match(small, /^This machine is 1\.90 times faster than the Raspberry Pi 5 per step \(epoch 2 here against its epochs 2-5, both after warm-up: 2\.24ms against 4\.27ms\)\.$/m);
+  assert.match(small, /^Steps are compared: an epoch here is 6400 images, not 60000\.$/m);
+});
+
+test('summary: one short epoch gives no verdict (it is mostly warm-up) and says what to run; one whole epoch meets the Pi\'s first', () => {
+  // The report that started this: 157 steps at a warm-up pace, 4.9 ms a step, read as "1.10 times slower".
+  const one = [{ epoch: 1, steps: 157, seconds: 0.77, msPerStep: 4.9, loss: 0.6, accuracy: 0.83 }];
+  const short = summaryText(makeRecord({ ...DEFAULTS, epochs: 1, limit: 5000 }, machineInfo(), { name: 'cpu', mode: 'm', threads: 2 }, one, null), 5000);
+  assert.not.match(short, /times (faster|slower)/);
+  assert.match(short, /^No speed ratio: one short epoch \(157 steps\) is mostly warm-up \(the JIT compiling the kernels\)\. For a fair figure run 2 or more epochs \(--epochs 3\): epochs 2 and later are compared per step with the references' steady epochs\.$/m);
+  const whole = [{ epoch: 1, steps: 1875, seconds: 2.5, msPerStep: 1.33, loss: 0.29, accuracy: 0.91 }];
+  const full = summaryText(makeRecord({ ...DEFAULTS, epochs: 1 }, machineInfo(), { name: 'cpu', mode: 'm', threads: 2 }, whole, null));
+  assert.match(full, /^This machine is 4\.00 times faster than the Raspberry Pi 5 per epoch \(epoch 1, warm-up included on both sides: 2\.50s against 10\.0s\)\.$/m);
+  assert.match(full, /^One epoch includes warm-up \(the JIT compiling the kernels\)\. For a fair figure run 2 or more epochs \(--epochs 3\)/m);
+  const batch64 = summaryText(makeRecord({ ...DEFAULTS, epochs: 2, batchSize: 64 }, machineInfo(), { name: 'cpu', mode: 'm', threads: 2 }, [...whole, { ...whole[0], epoch: 2 }], null));
+  assert.match(batch64, /^No speed ratio: --batch-size 64 is not the reference's 32/m);
 });
 
 // The command as a user runs it, in a child process.
@@ -200,6 +216,25 @@ test('bench: --threads or --kernels with --backend gpujs is a usage error, exit 
   const r = bench(['--data', dataDir(64, 20), '--backend', 'gpujs', '--threads', '2']);
   assert.is(r.code, 2);
   assert.is(r.stderr, 'bench: --threads and --kernels apply to --backend cpu only (see --help)\n');
+});
+
+test('bench: --limit above the training set and --threads above the cores or the cap are used or capped with one line saying which', () => {
+  const data = dataDir(64, 20);
+  const limit = bench(['--data', data, '--epochs', '1', '--limit', '100000', '--threads', '1']);
+  assert.is(limit.code, 0, limit.stderr);
+  assert.is(limit.stderr, 'bench: --limit 100000 capped at 64: there are 64 training images\n');
+  const capped = bench(['--data', data, '--epochs', '1', '--threads', '40']);
+  assert.is(capped.code, 0, capped.stderr);
+  assert.is(capped.stderr, 'bench: --threads 40 capped at 16: the hidden layer\'s units are split in blocks of at least 8\n');
+  assert.match(capped.stdout, /16 threads\)/);
+  const cores = availableParallelism();
+  if (cores < 16) {
+    const many = bench(['--data', data, '--epochs', '1', '--threads', String(cores + 1)]);
+    assert.is(many.code, 0, many.stderr);
+    assert.match(many.stderr, new RegExp(`^bench: --threads ${cores + 1} used as given, above the \\d+ usable cores?: threads will share cores \\(slower\\)\\n$`));
+  }
+  const within = bench(['--data', data, '--epochs', '1', '--threads', '1', '--limit', '64']);
+  assert.is(within.stderr, '', 'nothing to say');
 });
 
 test('bench: --help prints the flags and exits 0', () => {

@@ -218,6 +218,17 @@ test('bench: an unavailable gpu.js mode is a one-line error naming why and the m
   assert.is(r.stdout, '');
 });
 
+test('bench --backend gpujs (auto) with no GPU says, in one line, that gpu.js fell back to the CPU and why', () => {
+  const r = bench(['--backend', 'gpujs', '--data', dataDir(32, 8), '--epochs', '1', '--batch-size', '16']);
+  assert.is(r.code, 0, r.stderr);
+  const mode = /^backend: gpujs \(([a-z]+), 1 thread\)/m.exec(r.stdout)?.[1];
+  if (mode === 'webasm' || mode === 'cpu') {
+    assert.match(r.stderr, new RegExp(`^gpujs: no GPU found \\(webgpu: [^;\\n]+; headlessgl: [^\\n]+\\), so gpu.js runs in its ${mode} mode on the CPU\\n$`));
+  } else {
+    assert.not.match(r.stderr, /no GPU found/, `a GPU answered (${mode})`);
+  }
+});
+
 test('--backend cpu never loads gpu.js', () => {
   const code = `
     import { createRequire } from 'node:module';

@@ -199,6 +199,14 @@ test('run: a press as epoch 2 begins stops before its first step: an empty parti
   assert.is(record.test, null);
 });
 
+test('run: a press before the first epoch ends: no "share this run" hint, since there is nothing to share', async () => {
+  const { log, record } = await pressWhen(/^Epoch 1\/3/, 3);
+  assert.is(record.epochs.length, 0);
+  assert.not.match(log, /Share this run|npm run compare/);
+  const whole = await pressWhen(/^Epoch 2\/3/, 3);
+  assert.match(whole.log, /\nShare this run: `npm run bench -- --save`/, 'one complete epoch is worth sharing');
+});
+
 test('run: a press during the evaluation is seen when it ends: all epochs and the test kept, still interrupted', async () => {
   const { log, record } = await pressWhen(/^2\/2 - /, 1);
   assert.match(log, /^2\/2 - \d+s - loss: .*\nSummary: interrupted after 1 of 1 epochs/m);
@@ -257,7 +265,8 @@ for (const [name, exitCode, start] of [['SIGINT', EXIT_INTERRUPTED, 'tsx'], ['SI
     const bar = p.steps === 0 ? / 0\/20 \[\.{30}\] - 0s$/m : new RegExp(`^${String(p.steps).padStart(2)}/20 \\[=*>?\\.+\\] - \\d+s \\d+[mu]?s/step - loss: \\d\\.\\d{4} - accuracy: \\d\\.\\d{4}$`, 'm');
     assert.match(stdout, bar);
   }
-  assert.match(stdout, new RegExp(`^Model saved to ${model.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+  const midEpoch = record.partialEpoch === null ? '' : ` \\(mid-epoch: stopped in epoch ${record.partialEpoch.epoch} after ${record.partialEpoch.steps} of 20 steps\\)`;
+  assert.match(stdout, new RegExp(`^Model saved to ${model.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}${midEpoch}$`, 'm'), 'a model saved mid-epoch says so');
   assert.is(loadModel(model, MNIST_MODEL).length, 101770);
   assert.equal(readdirSync(out).sort(), ['model.bin', 'run.json'], 'no temporary files left');
   assert.ok(!existsSync(join(out, `.model.bin.${child.pid}.tmp`)));

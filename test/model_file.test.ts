@@ -156,8 +156,9 @@ test('bench --save-model then evaluate --model: the same evaluation line; the co
   assert.is(Math.round(stats.loss * 1e6) / 1e6, record.test?.loss);
   assert.is(Math.round(stats.accuracy * 1e6) / 1e6, record.test?.accuracy);
   const strip = (line: string) => line.replace(/ - \d+[mu]?s(\/epoch| )?/g, ' - T').replace(/\d+[mu]?s\/step/, 'T');
-  assert.match(evalLog, /^model: .*trained\.bin \(784-128-10, 101770 weights\), evaluating on 100 images\n4\/4 - \d+s - loss: \d\.\d{4} - accuracy: \d\.\d{4} - \d+[mu]?s\/epoch - \d+[mu]?s\/step\n$/);
-  assert.is(strip(evalLog.split('\n')[1]), strip(benchLine));
+  assert.match(evalLog, /^model: .*trained\.bin \(784-128-10, 101770 weights\), evaluating on 100 images\nModel: "sequential"\n(?:.*\n){14}_{65}\n4\/4 - \d+s - loss: \d\.\d{4} - accuracy: \d\.\d{4} - \d+[mu]?s\/epoch - \d+[mu]?s\/step\n\nConfusion matrix /);
+  assert.is(strip(evalLog.match(/^4\/4 - .*$/m)![0]), strip(benchLine));
+  assert.equal(stats.confusion, record.test?.confusion, 'the same counts as the bench\'s record');
 
   // The command itself, given a damaged copy: one line on stderr, exit 1.
   const run = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'bench/evaluate.ts', ...args], { encoding: 'utf8' });

@@ -104,7 +104,7 @@ test('bench --learning-rate 1e6: one line naming epoch, step, the loss and the h
   const dir = mnistDir(256, 32);
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--data', dir, '--learning-rate', '1e6'], { encoding: 'utf8' });
   assert.is(r.status, 3, r.stderr);
-  assert.match(r.stderr, /^bench: training diverged at epoch 1, step 2: the loss is infinite in float32 \(batch mean \d\.\d\de\+1\d, above -ln\(2\^-149\) = 103\.3: the right labels get probability 0\); try a --learning-rate below 1000000\n$/);
+  assert.match(r.stderr, /^bench: training diverged at epoch 1, step 2: the loss is infinite in float32 \(batch mean \d\.\d\de\+1\d, above -ln\(2\^-149\) = 103\.3: the right labels get probability 0\); the learning rate 1000000 is too large; the reference uses 0\.001: try --learning-rate 0\.001\n$/);
   assert.not.match(r.stdout, /Summary/);
 });
 

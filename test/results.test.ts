@@ -12,7 +12,7 @@ import { machineInfo } from '../src/node/machine.ts';
 import { saveRecord, loadResults, RESULTS_DIR } from '../src/node/results_dir.ts';
 import { recordFileName, slug, referenceRecord, REFERENCE_RECORDS, type LoadedRecord } from '../src/train/results/records.ts';
 import { compareRows, tableText, tableMarkdown, comparisonChart } from '../src/train/results/compare.ts';
-import { yScale } from '../src/train/results/chart.ts';
+import { yScale, lineStyles } from '../src/train/results/chart.ts';
 import { RASPBERRY_PI_5, JETSON_NANO } from '../src/train/results/report.ts';
 import { UserError } from '../src/train/errors.ts';
 import { dataDir } from './idx.ts';
@@ -123,42 +123,59 @@ test('references: the committed records are exactly the transcription in report.
 function sampleSet(): LoadedRecord[] {
   return [
     { file: 'z-later.json', record: run('Later Box', [4.2, 4.2], {}, '2026-12-01T00:00:00.000Z') },
-    { file: 'a-box.json', record: run('Test Box', [12, 6, 6, 6]) }, // mean 7.5 s: 8.4 / 7.5 = 1.12x
-    { file: 'limited.json', record: run('Test Box', [2.24], { limit: 3200 }) }, // 100 steps, 22.4 ms/step: 4.48 / 22.4 = 0.20x
+    { file: 'a-box.json', record: run('Test Box', [12, 6, 6, 6]) }, // steady 6 s: 8.0 / 6 = 1.33x
+    { file: 'limited.json', record: run('Test Box', [2.24], { limit: 3200 }) }, // one epoch of 100 steps: mostly warm-up, no ratio
     { file: 'batch64.json', record: run('Test Box', [3, 3], { batchSize: 64 }) },
     ...REFERENCE_RECORDS,
   ];
 }
 
-test('table: first epoch vs steady state, mean, ms/step, relative speed to the Pi 5', () => {
+test('table: first epoch vs steady state, date, relative speed to the Pi 5 steady epochs against steady epochs', () => {
   const rows = compareRows(sampleSet());
   assert.equal(rows.map((r) => r.file), [
     'reference-raspberry-pi-5-tensorflow-cpu.json', 'reference-jetson-nano-tensorflow-gpu.json',
     'a-box.json', 'batch64.json', 'limited.json', 'z-later.json',
   ]);
   const [pi, jetson, box, batch64, limited, later] = rows;
-  assert.equal([pi.firstSeconds, pi.steadySeconds, pi.meanSeconds, pi.totalSeconds, pi.speed], [10, 8, 8.4, 42, 1]);
+  assert.equal([pi.firstSeconds, pi.steadySeconds, pi.meanSeconds, pi.totalSeconds, pi.speed, pi.speedFrom], [10, 8, 8.4, 42, 1, 'steady']);
   assert.equal([jetson.firstSeconds, jetson.steadySeconds, jetson.meanSeconds, jetson.totalSeconds], [17, 16.5, 16.6, 83]);
-  assert.ok(Math.abs(jetson.speed! - 8.4 / 16.6) < 1e-12);
+  assert.ok(Math.abs(jetson.speed! - 8 / 16.5) < 1e-12);
   assert.equal([box.firstSeconds, box.steadySeconds, box.meanSeconds, box.totalSeconds, box.speedBasis], [12, 6, 7.5, 30, 'epoch']);
-  assert.ok(Math.abs(box.speed! - 1.12) < 1e-12);
+  assert.ok(Math.abs(box.speed! - 8 / 6) < 1e-12, 'epochs 2-4 (6 s) against the Pi\'s 2-5 (8 s), not the means');
   assert.ok(Math.abs(box.msPerStep - 4) < 1e-9, 'mean of 6.4, 3.2, 3.2, 3.2 ms/step');
-  assert.is(later.speed, 2);
+  assert.ok(Math.abs(later.speed! - 8 / 4.2) < 1e-12);
   assert.is(limited.steadySeconds, null);
-  assert.is(limited.speedBasis, 'step');
-  assert.ok(Math.abs(limited.speed! - 0.2) < 1e-3, `${limited.speed}`);
+  assert.equal([limited.speed, limited.speedBasis, limited.speedFrom], [null, null, null], 'one partial epoch is mostly warm-up');
   assert.is(batch64.speed, null);
+
+  // Two partial epochs compare per step, the second against the Pi's steady 8.0 s / 1875 = 4.27 ms;
+  // one whole epoch compares with the Pi's first (10 s), warm-up on both sides.
+  const more = compareRows([...REFERENCE_RECORDS,
+    { file: 'limited2.json', record: run('Short Box', [2.24, 1.28], { limit: 3200 }) },
+    { file: 'one.json', record: run('One Box', [5]), yours: true }]);
+  const [limited2, one] = more.slice(2);
+  assert.is(limited2.speedBasis, 'step');
+  assert.ok(Math.abs(limited2.speed! - (8000 / 1875) / 12.8) < 1e-12, `${limited2.speed}`);
+  assert.equal([one.speed, one.speedFrom, one.yours], [2, 'first', true]);
+  const moreText = tableText(more);
+  assert.match(moreText, /^Short Box +cpu \(float32 js, 1 thread\) +2026-11-26 +2, limited +2\.2 +1\.3 +17\.6 +3\.5 +0\.9770 +0\.33x \/step$/m);
+  assert.match(moreText, /^One Box \(yours\) +cpu \(float32 js, 1 thread\) +2026-11-26 +1 +5\.0 +- +2\.7 +5\.0 +0\.9770 +2\.00x 1st$/m);
+  assert.match(moreText, /^1st: a run of one epoch, compared with the Pi's first epoch/m);
+  assert.match(moreText, /^yours: a run saved on this checkout/m);
 
   const text = tableText(rows);
   const lines = text.split('\n');
-  assert.match(lines[0], /^device +backend +epochs +1st epoch s +s\/epoch \(2\+\) +ms\/step +total s +test acc +vs Pi 5$/);
-  assert.match(lines[2], /^Raspberry Pi 5 \(reference\) +tensorflow \(CPU\) +5 +10\.0 +8\.0 +4\.2 +42\.0 +0\.9776 +1\.00x$/);
-  assert.match(lines[3], /^Jetson Nano \(reference\) +tensorflow \(GPU, Tegra X1\) +5 +17\.0 +16\.5 +9\.0 +83\.0 +0\.9774 +0\.51x$/);
-  assert.match(lines[4], /^Test Box +cpu \(float32 js, 1 thread\) +4 +12\.0 +6\.0 +4\.0 +30\.0 +0\.9770 +1\.12x$/);
-  assert.match(lines[5], /^Test Box +cpu \(float32 js, 1 thread\) +2, batch 64 +3\.0 +3\.0 .* -$/);
-  assert.match(lines[6], /^Test Box +cpu \(float32 js, 1 thread\) +1, limited +2\.2 +- +22\.4 +2\.2 +0\.9770 +0\.20x \/step$/);
-  assert.match(text, /42 s \/ 5 = 8\.4 s/);
-  assert.match(tableMarkdown(rows), /^\| Raspberry Pi 5 \(reference\) \| tensorflow \(CPU\) \| 5 \| 10\.0 \| 8\.0 \| 4\.2 \| 42\.0 \| 0\.9776 \| 1\.00x \|$/m);
+  assert.match(lines[0], /^device +backend +date +epochs +1st epoch s +s\/epoch \(2\+\) +ms\/step +total s +test acc +vs Pi 5$/);
+  assert.match(lines[2], /^Raspberry Pi 5 \(reference\) +tensorflow \(CPU\) +- +5 +10\.0 +8\.0 +4\.2 +42\.0 +0\.9776 +1\.00x$/);
+  assert.match(lines[3], /^Jetson Nano \(reference\) +tensorflow \(GPU, Tegra X1\) +2020-12-30 +5 +17\.0 +16\.5 +9\.0 +83\.0 +0\.9774 +0\.48x$/);
+  assert.match(lines[4], /^Test Box +cpu \(float32 js, 1 thread\) +2026-11-26 +4 +12\.0 +6\.0 +4\.0 +30\.0 +0\.9770 +1\.33x$/);
+  assert.match(lines[5], /^Test Box +cpu \(float32 js, 1 thread\) +2026-11-26 +2, batch 64 +3\.0 +3\.0 .* -$/);
+  assert.match(lines[6], /^Test Box +cpu \(float32 js, 1 thread\) +2026-11-26 +1, limited +2\.2 +- +22\.4 +2\.2 +0\.9770 +-$/);
+  assert.match(lines[7], /^Later Box +cpu \(float32 js, 1 thread\) +2026-12-01 +2 /, 'the date tells apart rows that are otherwise alike');
+  assert.match(text, /its epochs 2-5: 8\.0 s/);
+  assert.match(text, /^-: one partial epoch is mostly warm-up/m);
+  assert.not.match(text, /yours/, 'no row is the user\'s');
+  assert.match(tableMarkdown(rows), /^\| Raspberry Pi 5 \(reference\) \| tensorflow \(CPU\) \| - \| 5 \| 10\.0 \| 8\.0 \| 4\.2 \| 42\.0 \| 0\.9776 \| 1\.00x \|$/m);
   // A small --data set (no --limit) trains partial epochs too: the record's trainImages says so.
   const small = run('Test Box', [0.2, 0.2]);
   small.trainImages = 3200;
@@ -188,7 +205,7 @@ function assertWellFormed(svg: string): void {
   assert.equal(stack, [], 'unclosed elements');
 }
 
-test('chart: well-formed, self-contained SVG with a legend entry per plotted run and dashed references', () => {
+test('chart: well-formed, self-contained SVG; a legend entry per plotted run, fastest first; lines apart by shape and dash, not colour alone', () => {
   const loaded = sampleSet();
   loaded.push({ file: 'odd.json', record: run('Box <"A&B">', [7, 7]) });
   const { svg, plotted } = comparisonChart(compareRows(loaded));
@@ -197,12 +214,24 @@ test('chart: well-formed, self-contained SVG with a legend entry per plotted run
   assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" width="\d+" height="\d+" viewBox=/);
   assert.not.match(svg, /<script|href=|@import|url\(/);
   assert.is(plotted, 5, 'the --limit run and the batch-64 run are left out');
-  for (const label of ['Raspberry Pi 5 — tensorflow (CPU) — reference', 'Jetson Nano — tensorflow (GPU, Tegra X1) — reference',
-    'Test Box — cpu (float32 js, 1 thread) — 2026-11-26 — mean 7.5 s/epoch', 'Later Box', 'Box &lt;&quot;A&amp;B&quot;&gt;']) {
-    assert.ok(svg.includes(`>${label}`), `legend entry ${label}`);
-  }
-  assert.is(svg.match(/<polyline [^>]*stroke-dasharray/g)?.length, 2, 'exactly the two references are dashed');
-  assert.is(svg.match(/<polyline /g)?.length, 5);
+  const legend = [...svg.matchAll(/<text x="\d+" y="[\d.]+" dy="0\.35em" fill="#222">([^<]*)</g)].map((m) => m[1]);
+  assert.equal(legend, [
+    'Later Box — cpu (float32 js, 1 thread) — 2026-12-01 — epochs 2+: 4.2 s/epoch',
+    'Test Box — cpu (float32 js, 1 thread) — 2026-11-26 — epochs 2+: 6.0 s/epoch',
+    'Box &lt;&quot;A&amp;B&quot;&gt; — cpu (float32 js, 1 thread) — 2026-11-26 — epochs 2+: 7.0 s/epoch',
+    'Raspberry Pi 5 — tensorflow (CPU) — reference — epochs 2+: 8.0 s/epoch',
+    'Jetson Nano — tensorflow (GPU, Tegra X1) — reference — epochs 2+: 16.5 s/epoch',
+  ], 'fastest first, by steady seconds per epoch');
+  const lines = [...svg.matchAll(/<polyline [^>]*?stroke="([^"]+)" stroke-width="2"(?: stroke-dasharray="([^"]+)")?\/>/g)].map((m) => ({ color: m[1], dash: m[2] ?? '' }));
+  assert.is(lines.length, 5);
+  assert.is(lines.filter((l) => l.dash === '7 4').length, 2, 'the two references, and only they, long-dashed');
+  assert.is(new Set(lines.map((l) => l.dash)).size, 4, 'the three measured runs: solid and two other dashes');
+  const styles = lineStyles(compareRows(loaded).filter((r) => !r.partial && r.batchSize === 32).map((r) => ({ label: r.device, reference: r.reference, values: r.seconds })));
+  const keys = styles.map((st) => `${st.shape} ${st.dash} ${st.hollow}`);
+  assert.is(new Set(keys).size, keys.length, `every line differs in marker or dash: ${keys.join(', ')}`);
+  const manyStyles = lineStyles(Array.from({ length: 20 }, (_, i) => ({ label: `${i}`, reference: false, values: [1] })));
+  assert.is(new Set(manyStyles.map((st) => `${st.shape} ${st.dash}`)).size, 20, 'twenty runs, twenty shape-and-dash pairs');
+  for (const shape of ['<circle ', '<rect x=', '<polygon ']) assert.ok(svg.includes(shape), `${shape} markers`);
   assert.match(svg, />epoch</);
   assert.match(svg, />training time per epoch \(seconds\)</);
 });
@@ -225,19 +254,32 @@ function command(script: string, args: string[]) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-test('compare: table, chart file, one warning line per bad file, exit 0', () => {
-  const dir = tempDir();
-  for (const { file, record } of sampleSet()) writeFileSync(join(dir, file), JSON.stringify(record));
-  writeFileSync(join(dir, 'broken.json'), '{');
-  const r = command('bench/compare.ts', ['--results', dir]);
-  assert.is(r.code, 0, r.stderr);
-  assert.is(r.stderr, `compare: skipping ${join(dir, 'broken.json')}: not valid JSON\n`);
-  assert.match(r.stdout, /^Raspberry Pi 5 \(reference\) .* 1\.00x$/m);
-  assert.match(r.stdout, /chart: .*comparison\.svg \(4 runs; 2 left out: partial epochs or batch size not 32\)/);
-  assert.match(readFileSync(join(dir, 'comparison.svg'), 'utf8'), /^<svg /);
-  const empty = command('bench/compare.ts', ['--results', tempDir()]);
+test('compare: the published records and the user\'s (marked yours), the chart in the user\'s folder, one warning line per bad file, exit 0', () => {
+  const published = tempDir();
+  const mine = join(tempDir(), 'local'); // made when the chart is written
+  for (const { file, record } of sampleSet()) writeFileSync(join(published, file), JSON.stringify(record));
+  writeFileSync(join(published, 'broken.json'), '{');
+  const before = readdirSync(published).sort();
+  const r = command('bench/compare.ts', ['--published', published, '--results', mine]);
+  assert.is(r.code, 1, 'a --results folder given by name must exist');
+  assert.match(r.stderr, /^compare: skipping .*broken\.json: not valid JSON\ncompare: cannot read the results folder \(ENOENT\): /);
+  saveRecord(mine, run('My Box', [3, 2, 2]));
+  const ok = command('bench/compare.ts', ['--published', published, '--results', mine]);
+  assert.is(ok.code, 0, ok.stderr);
+  assert.is(ok.stderr, `compare: skipping ${join(published, 'broken.json')}: not valid JSON\n`);
+  assert.match(ok.stdout, /^Raspberry Pi 5 \(reference\) .* 1\.00x$/m);
+  assert.match(ok.stdout, /^My Box \(yours\) +cpu .* 4\.00x$/m);
+  assert.is(ok.stdout.match(/\(yours\)/g)?.length, 1, 'only the user\'s run is marked');
+  assert.match(ok.stdout, /chart: .*comparison\.svg \(5 runs; 2 left out: partial epochs or batch size not 32\)/);
+  assert.match(readFileSync(join(mine, 'comparison.svg'), 'utf8'), /^<svg /);
+  assert.equal(readdirSync(published).sort(), before, 'nothing written among the published records');
+  const out = join(tempDir(), 'chart.svg');
+  const elsewhere = command('bench/compare.ts', ['--published', published, '--results', mine, '--out', out]);
+  assert.is(elsewhere.code, 0, elsewhere.stderr);
+  assert.match(readFileSync(out, 'utf8'), /^<svg /);
+  const empty = command('bench/compare.ts', ['--published', tempDir(), '--results', tempDir()]);
   assert.is(empty.code, 1);
-  assert.match(empty.stderr, /^compare: no run records in .* \(npm run bench -- --save adds one\)\n$/);
+  assert.match(empty.stderr, /^compare: no run records in .* or .* \(npm run bench -- --save adds one\)\n$/);
   const bad = command('bench/compare.ts', ['--frobnicate']);
   assert.is(bad.code, 2);
   assert.is(bad.stderr, 'compare: unknown flag --frobnicate (see --help)\n');

@@ -115,6 +115,7 @@ export interface PickedMode {
   mode: RunMode;
   device?: string;
   setup?: WebGpuSetup;
+  fallback?: string; // auto found no GPU: why each GPU mode was passed over
 }
 
 // The mode asked for, or for auto the first in AUTO_ORDER that works on a real GPU (a software GPU
@@ -125,11 +126,14 @@ export function pickMode(asked: GpuMode, lib: GpuJs): PickedMode {
     if (check.ok) return { mode: asked, device: check.device, setup: check.setup };
     throw unavailable(asked, check.why, lib);
   }
+  const passed: string[] = [];
   for (const mode of AUTO_ORDER) {
     const check = checkMode(mode, lib);
-    if (check.ok && !check.software) return { mode, device: check.device, setup: check.setup };
+    const gpu = mode === 'webgpu' || mode === 'headlessgl';
+    if (check.ok && !check.software) return { mode, device: check.device, setup: check.setup, ...(gpu ? {} : { fallback: passed.join('; ') }) };
+    if (gpu) passed.push(`${mode}: ${check.ok ? `a software GPU (${check.device ?? 'no name'})` : check.why}`);
   }
-  return { mode: 'cpu' };
+  return { mode: 'cpu', fallback: passed.join('; ') };
 }
 
 function unavailable(mode: RunMode, why: string, lib: GpuJs): UserError {
@@ -149,6 +153,7 @@ function firstLine(e: unknown): string {
 export async function createGpuJsEngine(options: EngineOptions & { gpuMode: GpuMode }): Promise<GpuJsEngine> {
   const lib = await loadGpuJs();
   const picked = pickMode(options.gpuMode, lib);
+  if (picked.fallback !== undefined) process.stderr.write(`gpujs: no GPU found (${picked.fallback}), so gpu.js runs in its ${picked.mode} mode on the CPU\n`);
   if (picked.mode === 'webgpu') await exposeWebGpu(picked.setup!);
   const gpu = new lib.GPU({ mode: picked.mode });
   return new GpuJsEngine({

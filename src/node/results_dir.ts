@@ -1,5 +1,7 @@
-// The results folder: `--save` stores run records here, `npm run compare` reads them all back.
-// The two records transcribed from the reference log live here too.
+// The results folders. results/ holds what the project publishes: the two records transcribed from
+// the reference log, the project's measured devices and their chart. results/local/ (git-ignored) holds
+// the user's own runs: `--save` stores them there, and `npm run compare` writes its chart there, so
+// a checkout stays clean. `npm run compare` reads both and marks the user's rows.
 
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, linkSync, unlinkSync, renameSync } from 'node:fs';
 import { join, dirname, resolve } from 'node:path';
@@ -8,8 +10,10 @@ import { recordFileName, recordProblem, REFERENCE_RECORDS, type LoadedRecord } f
 import { UserError, EXIT } from '../train/errors.ts';
 import { PROJECT_ROOT } from './paths.ts';
 
-// results/ at the project root, wherever the command is started from.
+// results/ at the project root, wherever the command is started from: the published records.
 export const RESULTS_DIR = join(PROJECT_ROOT, 'results');
+// The user's own runs and chart, git-ignored.
+export const LOCAL_RESULTS_DIR = join(RESULTS_DIR, 'local');
 
 // Writes the record under a free name (-2, -3... on repeated runs) and returns the path. The bytes go to
 // a temporary file first and are then hard-linked to the final name, which fails instead of overwriting
@@ -37,7 +41,7 @@ export function saveRecord(dir: string, record: RunRecord, name = recordFileName
 
 // mkdir -p. Node's own recursive mkdir spins forever where a parent exists but cannot hold children
 // (under /proc, through a dangling symlink), so we walk the path ourselves and stop at the first error.
-function makeDir(dir: string): void {
+export function makeDir(dir: string): void {
   const chain: string[] = [];
   for (let d = resolve(dir); ; d = dirname(d)) {
     chain.unshift(d);

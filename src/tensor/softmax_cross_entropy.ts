@@ -49,3 +49,17 @@ export function softmaxCrossEntropyBackward(
     }
   }
 }
+
+// The predicted class of each row, logits is (B,C): argmax into out[offset..offset+B). The first
+// maximum wins, as in the forward above, so the predictions agree with its hit count.
+export function argmaxRows(out: Uint8Array, offset: number, logits: ArrayLike<number>, B: number, C: number): void {
+  for (let b = 0; b < B; b++) {
+    const row = b * C;
+    let max = logits[row];
+    let argmax = 0;
+    for (let c = 1; c < C; c++) {
+      if (logits[row + c] > max) { max = logits[row + c]; argmax = c; }
+    }
+    out[offset + b] = argmax;
+  }
+}

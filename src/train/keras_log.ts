@@ -1,6 +1,10 @@
-// Keras-style progress output: the verbose=1 bar for training epochs, the verbose=2 line for evaluation.
+// Keras-style output: the verbose=1 bar for training epochs (with validation_data, the val_ metrics
+// appended), the verbose=2 line for evaluation, and model.summary().
 //   1875/1875 [==============================] - 17s 9ms/step - loss: 0.2918 - accuracy: 0.9158
+//   1875/1875 [==============================] - 3s 2ms/step - loss: 0.2962 - accuracy: 0.9137 - val_loss: 0.1465 - val_accuracy: 0.9565
 //   313/313 - 2s - loss: 0.0733 - accuracy: 0.9774 - 560ms/epoch - 2ms/step
+
+import type { ModelShape } from '../nn/model.ts';
 
 const BAR_WIDTH = 30;
 const REDRAW_MS = 100; // at most ~10 redraws a second, so drawing never costs measurable time
@@ -25,6 +29,11 @@ export function formatMetric(value: number): string {
 
 function metrics(loss: number, accuracy: number): string {
   return ` - loss: ${formatMetric(loss)} - accuracy: ${formatMetric(accuracy)}`;
+}
+
+// What Keras appends to the epoch line when fit() has validation_data: ` - val_loss: 0.1465 - val_accuracy: 0.9565`.
+export function validationSuffix(loss: number, accuracy: number): string {
+  return ` - val_loss: ${formatMetric(loss)} - val_accuracy: ${formatMetric(accuracy)}`;
 }
 
 function bar(step: number, steps: number): string {
@@ -78,16 +87,36 @@ export class EpochProgress {
     this.out.write(`\r${bar(step, this.steps)} - ETA: ${etaText}${metrics(loss, accuracy)}\x1b[K`);
   }
 
-  finish(seconds: number, loss: number, accuracy: number): void {
-    this.stopped(this.steps, seconds, loss, accuracy);
+  // suffix: the validation metrics, when there are any.
+  finish(seconds: number, loss: number, accuracy: number, suffix = ''): void {
+    this.stopped(this.steps, seconds, loss, accuracy, suffix);
   }
 
   // The line for an epoch that ended after `step` of its steps (all of them, from finish).
-  stopped(step: number, seconds: number, loss: number, accuracy: number): void {
-    this.out.write(`${this.out.isTTY ? '\r' : ''}${epochLine(step, seconds, loss, accuracy, this.steps)}${this.out.isTTY ? '\x1b[K' : ''}\n`);
+  stopped(step: number, seconds: number, loss: number, accuracy: number, suffix = ''): void {
+    this.out.write(`${this.out.isTTY ? '\r' : ''}${epochLine(step, seconds, loss, accuracy, this.steps)}${suffix}${this.out.isTTY ? '\x1b[K' : ''}\n`);
   }
 }
 
 function pad2(n: number): string {
   return String(n).padStart(2, '0');
+}
+
+// model.summary() as TensorFlow 2 prints it for the beginner example's Sequential model (line length
+// 65, columns at 29 and 55; trailing spaces trimmed).
+export function modelSummary(shape: ModelShape): string {
+  const { inputs: IN, hidden: H, classes: C } = shape;
+  const dense1 = IN * H + H, dense2 = H * C + C;
+  const total = dense1 + dense2;
+  const row = (layer: string, output: string, params: string): string => `${layer.padEnd(29)}${output.padEnd(26)}${params}`.trimEnd();
+  const thin = '_'.repeat(65), thick = '='.repeat(65);
+  const grouped = (n: number): string => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return [
+    'Model: "sequential"', thin, row('Layer (type)', 'Output Shape', 'Param #'), thick,
+    row('flatten (Flatten)', `(None, ${IN})`, '0'), thin,
+    row('dense (Dense)', `(None, ${H})`, String(dense1)), thin,
+    row('dropout (Dropout)', `(None, ${H})`, '0'), thin,
+    row('dense_1 (Dense)', `(None, ${C})`, String(dense2)), thick,
+    `Total params: ${grouped(total)}`, `Trainable params: ${grouped(total)}`, 'Non-trainable params: 0', thin,
+  ].join('\n') + '\n';
 }

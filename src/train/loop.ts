@@ -10,6 +10,7 @@ import { UserError, EXIT } from './errors.ts';
 
 export interface EpochStats {
   epoch: number; // 1-based
+  val?: EvalStats; // --validation: the test set evaluated after this epoch (its time is not training time)
   steps: number; // steps run (fewer than stepsPerEpoch if the epoch was stopped early)
   seconds: number;
   msPerStep: number;
@@ -22,6 +23,7 @@ export interface EvalStats {
   seconds: number;
   loss: number;
   accuracy: number;
+  confusion?: number[][]; // (classes,classes) counts, row = true class, where the caller asked for predictions
 }
 
 // Called after each step with the running means (for the progress bar).
@@ -121,8 +123,10 @@ function divergence(engine: Engine, meanLoss: number): string {
   return `the gradient of ${engine.nonFiniteGradient() ?? 'a parameter'} is not finite`;
 }
 
-// Inference over a whole split (no dropout), front to back in batches of batchSize.
-export async function evaluate(engine: Engine, split: Split, batchSize: number): Promise<EvalStats> {
+// Inference over a whole split (no dropout), front to back in batches of batchSize. With predictions
+// (split.count long), each example's predicted class goes there, for the confusion matrix.
+export async function evaluate(engine: Engine, split: Split, batchSize: number, predictions: Uint8Array | null = null): Promise<EvalStats> {
+  if (predictions !== null && engine.predictions === undefined) throw new Error('this engine gives no predictions');
   const x = new Float32Array(batchSize * PIXELS);
   const y = new Uint8Array(batchSize);
   const order = identityOrder(split.count);
@@ -136,6 +140,7 @@ export async function evaluate(engine: Engine, split: Split, batchSize: number):
     const pending = engine.evalStep(x, y, B);
     lossSum += typeof pending === 'number' ? pending : await pending;
     correct += engine.correct;
+    if (predictions !== null) await engine.predictions!(predictions, step * batchSize, B);
   }
   return { steps, seconds: (performance.now() - start) / 1000, loss: lossSum / split.count, accuracy: correct / split.count };
 }

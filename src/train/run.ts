@@ -6,8 +6,9 @@
 import type { Mnist } from './data/idx.ts';
 import type { Engine } from './engines/engine.ts';
 import { Trainer, evaluate, hostTurn, type EpochStats } from './loop.ts';
-import { EpochProgress, evaluationLine, type Output } from './keras_log.ts';
-import { makeRecord, partialEpoch, type MachineInfo, type RunRecord, type RunSettings } from './results/record.ts';
+import { EpochProgress, evaluationLine, modelSummary, validationSuffix, type Output } from './keras_log.ts';
+import { confusionMatrix } from './results/confusion.ts';
+import { makeRecord, partialEpoch, machineName, type MachineInfo, type RunRecord, type RunSettings } from './results/record.ts';
 import { summaryText, accuracyChecks, runtimeOf } from './results/report.ts';
 
 export interface RunResult {
@@ -30,10 +31,11 @@ export async function runTraining(
 ): Promise<RunResult> {
   const backend = engine.info;
   const trainer = new Trainer(engine, data.train, settings.batchSize, trainCount, settings.seed);
-  trainer.hint = `try a --learning-rate below ${settings.learningRate}`;
-  out.write(`backend: ${backend.name} (${backend.mode}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'}) on ${machine.cpu}, ${machine.cores} cores, ${runtimeOf(machine)}\n`);
+  trainer.hint = divergenceHint(settings.learningRate);
+  out.write(`backend: ${backend.name} (${backend.mode}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'}) on ${machineName(machine)}, ${machine.cores} cores, ${runtimeOf(machine)}\n`);
   if (backend.device) out.write(`device: ${backend.device}\n`);
   out.write(`training on ${trainCount} images, evaluating on ${data.test.count}\n`);
+  if (settings.summary) out.write(modelSummary(engine.shape));
 
   hooks.started?.(trainer);
   const epochs: EpochStats[] = [];
@@ -50,7 +52,10 @@ export async function runTraining(
       partial = stats;
       break;
     }
-    progress.finish(stats.seconds, stats.loss, stats.accuracy);
+    // --validation: the test set after the epoch, on the same line as Keras prints it; its time is
+    // kept apart from the epoch's training time.
+    if (settings.validation) stats.val = await evaluate(engine, data.test, settings.batchSize);
+    progress.finish(stats.seconds, stats.loss, stats.accuracy, stats.val ? validationSuffix(stats.val.loss, stats.val.accuracy) : '');
     if (engine.profile) out.write(engine.profile.line() + '\n');
     epochs.push(stats);
     hooks.epochDone?.(stats);
@@ -60,7 +65,9 @@ export async function runTraining(
   // evaluation itself runs without a break, so a stop during it is seen once it ends: the run is
   // then complete, and still reports itself interrupted (the CLI's exit 130 or 143 tells a calling
   // script to stop).
-  const test = trainer.stopRequested ? null : await evaluate(engine, data.test, settings.batchSize);
+  const predictions = engine.predictions ? new Uint8Array(data.test.count) : null; // for the record's confusion matrix
+  const test = trainer.stopRequested ? null : await evaluate(engine, data.test, settings.batchSize, predictions);
+  if (test && predictions) test.confusion = confusionMatrix(data.test.labels, predictions, engine.shape.classes);
   if (test) out.write(evaluationLine(test.steps, test.seconds, test.loss, test.accuracy) + '\n');
   await hostTurn(); // the event loop's turn, for that stop
   const interrupted = trainer.stopRequested;
@@ -74,4 +81,10 @@ export async function runTraining(
   const checks = accuracyChecks(record, trainCount);
   for (const c of checks) out.write(`Accuracy check: ${c.text}: ${c.ok ? 'ok' : 'FAILED'}\n`);
   return { record, checksPassed: checks.every((c) => c.ok) };
+}
+
+// The end of the divergence message: the way back to the reference's learning rate, in plain words.
+export function divergenceHint(learningRate: number): string {
+  if (learningRate > 0.001) return `the learning rate ${learningRate} is too large; the reference uses 0.001: try --learning-rate 0.001`;
+  return `try a --learning-rate below ${learningRate} (the reference uses 0.001)`;
 }

@@ -1,5 +1,5 @@
 // `npm run bench`, one run start to finish: check the output paths, load the data, make the engine,
-// train (src/train/run.ts), then keep the results: the model file, the run record, results/.
+// train (src/train/run.ts), then keep the results: the model file, the run record, results/local/.
 
 import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
@@ -9,7 +9,7 @@ import type { Engine } from '../../train/engines/engine.ts';
 import { runTraining, type RunResult } from '../../train/run.ts';
 import type { Output } from '../../train/keras_log.ts';
 import type { RunRecord } from '../../train/results/record.ts';
-import { saveRecord, prepareResultsDir, RESULTS_DIR } from '../results_dir.ts';
+import { saveRecord, prepareResultsDir, LOCAL_RESULTS_DIR } from '../results_dir.ts';
 import { UserError, EXIT } from '../../train/errors.ts';
 import { writeFileAtomic } from '../files.ts';
 import { saveModel } from '../model_file.ts';
@@ -26,9 +26,12 @@ export type { RunResult };
 // since without a handler an echo arriving during shutdown would kill the process by the signal.
 export async function runBench(options: Options, out: Output, interrupt: Interrupt | null = null): Promise<RunResult> {
   checkOutputPaths(options); // before any work: never train for minutes and then fail to keep the result
-  if (options.save) prepareResultsDir(options.results ?? RESULTS_DIR);
+  if (options.save) prepareResultsDir(options.results ?? LOCAL_RESULTS_DIR);
   const data = loadMnist(options.data ?? packageDataDir()); // validates all four files whole, whatever --limit says
   const trainCount = Math.min(options.limit ?? data.train.count, data.train.count);
+  if (options.limit !== null && options.limit > trainCount) {
+    process.stderr.write(`bench: --limit ${options.limit} capped at ${trainCount}: there are ${trainCount} training images\n`);
+  }
   const machine = machineInfo();
   const engine = await makeEngine(options);
   interrupt?.install();
@@ -45,16 +48,17 @@ export async function runBench(options: Options, out: Output, interrupt: Interru
   }
 }
 
-// --save stores the record under results/; without it, the closing lines say how to.
+// --save stores the record under results/local/; without it, the closing lines say how to. A run
+// stopped before its first epoch ended has nothing to compare (npm run compare would skip it): no hint.
 function saveLines(options: Options, record: RunRecord): string {
   if (!options.save) {
-    return '\nShare this run: `npm run bench -- --save` stores its record under results/ (add --device "NAME" to name the machine),\n'
-      + 'and `npm run compare` shows every saved run next to the Pi 5 and the Jetson (table and results/comparison.svg).\n';
+    if (record.epochs.length === 0) return '';
+    return '\nShare this run: `npm run bench -- --save` stores its record under results/local/ (add --device "NAME" to name the machine),\n'
+      + 'and `npm run compare` shows it next to the Pi 5, the Jetson and the project\'s runs (table, and the chart results/local/comparison.svg).\n';
   }
-  // A run stopped before its first epoch ended has nothing to compare; npm run compare would skip it.
   if (record.epochs.length === 0) return '\nNot saved: no epoch completed, so there is nothing to compare.\n';
-  const path = saveRecord(options.results ?? RESULTS_DIR, record);
-  return `\nSaved: ${displayPath(path)}\nCompare: \`npm run compare\` (table, and the chart results/comparison.svg)\n`;
+  const path = saveRecord(options.results ?? LOCAL_RESULTS_DIR, record);
+  return `\nSaved: ${displayPath(path)}\nCompare: \`npm run compare\` (table, and the chart results/local/comparison.svg)\n`;
 }
 
 function displayPath(path: string): string {
@@ -63,7 +67,7 @@ function displayPath(path: string): string {
 }
 
 // The one place a run's results leave the process, finished or interrupted: the trained weights
-// (--save-model), the run record (--json) and its copy under results/ (--save), each written whole
+// (--save-model), the run record (--json) and its copy under results/local/ (--save), each written whole
 // or not at all.
 async function keepResults(options: Options, record: RunRecord, engine: Engine, out: Output): Promise<void> {
   if (options.saveModel !== null) {
@@ -73,7 +77,8 @@ async function keepResults(options: Options, record: RunRecord, engine: Engine, 
     } catch (e) {
       throw new UserError(`cannot write the model (${(e as NodeJS.ErrnoException).code ?? 'error'}): ${path}`, EXIT.data);
     }
-    out.write(`Model saved to ${path}\n`);
+    const cut = record.partialEpoch;
+    out.write(`Model saved to ${path}${cut ? ` (mid-epoch: stopped in epoch ${cut.epoch} after ${cut.steps} of ${cut.of} steps)` : ''}\n`);
   }
   if (options.json !== null) writeRecord(options.json, record);
   out.write(saveLines(options, record));

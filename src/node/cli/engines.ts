@@ -25,5 +25,16 @@ export async function makeEngine(flags: Options): Promise<Engine> {
   if (options.gpuMode !== 'auto') throw usageError('--gpu-mode applies to --backend gpujs only');
   const threads = options.threads ?? usableCpus();
   if (options.kernels === 'naive' && threads === 1) return new CpuEngine(options);
-  return ThreadedEngine.create({ ...options, threads }, nodeThreads);
+  const engine = await ThreadedEngine.create({ ...options, threads }, nodeThreads);
+  if (options.threads !== null) threadsNote(options.threads, engine.threads, usableCpus());
+  return engine;
+}
+
+// --threads above what can run well is never silently changed or silently slow: one line says which.
+function threadsNote(asked: number, running: number, cores: number): void {
+  if (running < asked) {
+    process.stderr.write(`bench: --threads ${asked} capped at ${running}: the hidden layer's units are split in blocks of at least 8\n`);
+  } else if (asked > cores) {
+    process.stderr.write(`bench: --threads ${asked} used as given, above the ${cores} usable core${cores === 1 ? '' : 's'}: threads will share cores (slower)\n`);
+  }
 }

@@ -1,5 +1,6 @@
 // `npm run evaluate`: load weights saved with --save-model (the native file or a TensorFlow.js
-// model.json, of any hidden size) and print Keras' evaluation line on the test set.
+// model.json, of any hidden size); print Keras's model.summary(), its evaluation line on the test
+// set, the confusion matrix and the per-class table (scikit-learn's classification_report).
 
 import { join } from 'node:path';
 import { FILES } from '../../train/data/idx.ts';
@@ -8,7 +9,8 @@ import { usableCpus } from '../cpus.ts';
 import { nodeThreads } from '../threads.ts';
 import { ThreadedEngine } from '../../train/engines/threaded/engine.ts';
 import { evaluate, type EvalStats } from '../../train/loop.ts';
-import { evaluationLine, type Output } from '../../train/keras_log.ts';
+import { evaluationLine, modelSummary, type Output } from '../../train/keras_log.ts';
+import { confusionMatrix, confusionText, classificationReport } from '../../train/results/confusion.ts';
 import { loadAnyModel } from '../model_file.ts';
 import { type FlagSpecOf, parseTable, helpTable, batchSize, nonEmpty, usageError } from './flags.ts';
 
@@ -52,8 +54,13 @@ export async function runEvaluate(options: EvaluateOptions, out: Output): Promis
   try {
     engine.loadParams(params);
     out.write(`model: ${modelPath} (${shape.inputs}-${shape.hidden}-${shape.classes}, ${params.length} weights), evaluating on ${test.count} images\n`);
-    const stats = await evaluate(engine, test, batchSize);
+    out.write(modelSummary(shape));
+    const predictions = new Uint8Array(test.count);
+    const stats = await evaluate(engine, test, batchSize, predictions);
     out.write(evaluationLine(stats.steps, stats.seconds, stats.loss, stats.accuracy) + '\n');
+    stats.confusion = confusionMatrix(test.labels, predictions, shape.classes);
+    out.write('\n' + confusionText(stats.confusion) + '\n' + classificationReport(stats.confusion));
+    out.write('(recall is each class\'s accuracy: the share of its images classified right)\n');
     return stats;
   } finally {
     await engine.close();

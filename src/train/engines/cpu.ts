@@ -4,6 +4,7 @@
 import { Model, type ModelShape } from '../../nn/model.ts';
 import { Adam, KERAS_ADAM } from '../../nn/optimizer.ts';
 import { StepProfile } from '../profile.ts';
+import { argmaxRows } from '../../tensor/softmax_cross_entropy.ts';
 import { type BackendInfo, type Engine, type EngineOptions, firstNonFinite, shapeOf } from './engine.ts';
 
 export class CpuEngine implements Engine {
@@ -61,6 +62,10 @@ export class CpuEngine implements Engine {
 
   evalStep(x: Float32Array, y: Uint8Array, B: number): number {
     return this.model.forward(x, y, B, false);
+  }
+
+  predictions(out: Uint8Array, offset: number, B: number): void {
+    argmaxRows(out, offset, this.model.dense2.out, B, this.shape.classes);
   }
 
   readParams(): Float32Array {

@@ -25,6 +25,9 @@ export interface Engine {
   trainBatch?(split: Split, order: Uint32Array, start: number, B: number): number;
   // Inference only (no dropout); same return convention.
   evalStep(x: Float32Array, y: Uint8Array, B: number): number | Promise<number>;
+  // After evalStep: each row's predicted class (the argmax of its logits) into out[offset..offset+B),
+  // for the confusion matrix. Evaluation only; a training step never calls it.
+  predictions?(out: Uint8Array, offset: number, B: number): void | Promise<void>;
   readonly correct: number;
   // After trainStep: whether every parameter gradient was finite.
   readonly gradsFinite: boolean;

@@ -1,10 +1,12 @@
-// A small SVG line chart writer for `npm run compare`: seconds per epoch, one line per run record,
-// references dashed. The output is one self-contained file (no scripts, fonts or links), readable
+// A small SVG line chart writer for `npm run compare`: seconds per epoch, one line per run record.
+// Each line differs from the others in marker shape and dash pattern as well as colour, so the chart
+// reads in grey or to a colour-blind eye: references long-dashed with hollow markers, measured runs
+// with filled markers, shapes and dashes taken in turn. The output is one self-contained file (no scripts, fonts or links), readable
 // in any browser or image viewer.
 
 export interface ChartSeries {
   label: string; // legend text: device and backend
-  reference: boolean; // drawn dashed with hollow markers
+  reference: boolean; // drawn long-dashed with hollow markers
   color?: string; // fixed colour (the references keep theirs); otherwise taken from the palette
   values: number[]; // seconds for epochs 1, 2, ...
 }
@@ -59,8 +61,46 @@ function tickLabel(t: number): string {
   return t >= 1 || t === 0 ? `${Number(t.toPrecision(6))}` : t.toPrecision(1);
 }
 
-function marker(x: number, y: number, color: string, hollow: boolean): string {
-  return `<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="3.5" fill="${hollow ? 'white' : color}" stroke="${color}" stroke-width="1.5"/>`;
+export type Shape = 'circle' | 'square' | 'triangle' | 'diamond' | 'down';
+const SHAPES: Shape[] = ['circle', 'square', 'triangle', 'diamond', 'down'];
+const REFERENCE_DASH = '7 4';
+// Solid first; none of these is the references' long dash. With five shapes, 20 runs differ in both.
+const DASHES = ['', '2 3', '10 3 2 3', '1 6'];
+
+export interface LineStyle {
+  color: string;
+  shape: Shape;
+  dash: string; // SVG stroke-dasharray, '' for solid
+  hollow: boolean;
+}
+
+// The references take shapes in turn from the first, and so do the measured runs, with their own dashes.
+export function lineStyles(series: ChartSeries[]): LineStyle[] {
+  let refs = 0, runs = 0;
+  return series.map((s) => {
+    if (s.reference) {
+      const i = refs++;
+      return { color: s.color ?? PALETTE[i % PALETTE.length], shape: SHAPES[i % SHAPES.length], dash: REFERENCE_DASH, hollow: true };
+    }
+    const i = runs++;
+    return { color: s.color ?? PALETTE[i % PALETTE.length], shape: SHAPES[i % SHAPES.length], dash: DASHES[i % DASHES.length], hollow: false };
+  });
+}
+
+function marker(x: number, y: number, style: LineStyle): string {
+  const paint = `fill="${style.hollow ? 'white' : style.color}" stroke="${style.color}" stroke-width="1.5"`;
+  const at = (points: [number, number][]): string => points.map(([dx, dy]) => `${(x + dx).toFixed(1)},${(y + dy).toFixed(1)}`).join(' ');
+  switch (style.shape) {
+    case 'circle': return `<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="3.5" ${paint}/>`;
+    case 'square': return `<rect x="${(x - 3.2).toFixed(1)}" y="${(y - 3.2).toFixed(1)}" width="6.4" height="6.4" ${paint}/>`;
+    case 'triangle': return `<polygon points="${at([[0, -4.5], [4, 3], [-4, 3]])}" ${paint}/>`;
+    case 'diamond': return `<polygon points="${at([[0, -4.5], [4.5, 0], [0, 4.5], [-4.5, 0]])}" ${paint}/>`;
+    case 'down': return `<polygon points="${at([[0, 4.5], [4, -3], [-4, -3]])}" ${paint}/>`;
+  }
+}
+
+function dashAttr(style: LineStyle): string {
+  return style.dash === '' ? '' : ` stroke-dasharray="${style.dash}"`;
 }
 
 // The whole chart; the plot widens when a title or legend line needs more room.
@@ -98,23 +138,20 @@ export function comparisonSvg(series: ChartSeries[], title: string, subtitle: st
   const yTitle = `training time per epoch (seconds${scale.log ? ', log scale' : ''})`;
   out.push(`<text transform="translate(-52,${PLOT_H / 2}) rotate(-90)" text-anchor="middle" fill="#222">${yTitle}</text>`);
 
-  // Lines: measured runs solid with filled markers, references dashed with hollow ones.
-  let next = 0;
-  const colors = series.map((s) => s.color ?? PALETTE[next++ % PALETTE.length]);
+  // Lines, each with its own colour, marker shape and dash (lineStyles).
+  const styles = lineStyles(series);
   series.forEach((s, i) => {
     const points = s.values.map((v, e) => `${x(e + 1).toFixed(1)},${scale.y(v).toFixed(1)}`).join(' ');
-    const dash = s.reference ? ' stroke-dasharray="7 4"' : '';
-    out.push(`<polyline points="${points}" fill="none" stroke="${colors[i]}" stroke-width="2"${dash}/>`);
-    s.values.forEach((v, e) => out.push(marker(x(e + 1), scale.y(v), colors[i], s.reference)));
+    out.push(`<polyline points="${points}" fill="none" stroke="${styles[i].color}" stroke-width="2"${dashAttr(styles[i])}/>`);
+    s.values.forEach((v, e) => out.push(marker(x(e + 1), scale.y(v), styles[i])));
   });
   out.push('</g>');
 
-  // Legend below the plot, one entry a row, so long device names never overlap the lines.
+  // Legend below the plot, one entry a row in the order given, so long device names never overlap the lines.
   series.forEach((s, i) => {
     const y = legendTop + i * LEGEND_ROW;
-    const dash = s.reference ? ' stroke-dasharray="7 4"' : '';
-    out.push(`<line x1="${LEFT}" y1="${y}" x2="${LEFT + 30}" y2="${y}" stroke="${colors[i]}" stroke-width="2"${dash}/>`);
-    out.push(marker(LEFT + 15, y, colors[i], s.reference));
+    out.push(`<line x1="${LEFT}" y1="${y}" x2="${LEFT + 30}" y2="${y}" stroke="${styles[i].color}" stroke-width="2"${dashAttr(styles[i])}/>`);
+    out.push(marker(LEFT + 15, y, styles[i]));
     out.push(`<text x="${LEFT + 40}" y="${y}" dy="0.35em" fill="#222">${escapeXml(s.label)}</text>`);
   });
   out.push('</svg>');

@@ -4,7 +4,8 @@
 
 import type { RunRecord } from './record.ts';
 import type { LoadedRecord } from './records.ts';
-import { RASPBERRY_PI_5, JETSON_NANO, REFERENCES, REFERENCE_STEPS } from './report.ts';
+import { RASPBERRY_PI_5, JETSON_NANO, REFERENCES } from './report.ts';
+import { speedAgainst, REFERENCE_STEPS } from './speed.ts';
 import { comparisonSvg, type ChartSeries } from './chart.ts';
 
 export interface CompareRow {
@@ -12,6 +13,7 @@ export interface CompareRow {
   device: string;
   backend: string; // "cpu (float32 js, 1 thread)", "tensorflow (CPU)"
   reference: boolean;
+  yours: boolean; // from the user's own results folder, not shipped with the project
   interrupted: boolean; // Ctrl-C cut the run short: its epochs are complete, but fewer than asked for
   date: string;
   epochs: number;
@@ -20,12 +22,13 @@ export interface CompareRow {
   batchSize: number;
   firstSeconds: number;
   steadySeconds: number | null; // mean of epochs 2+, null with a single epoch
-  meanSeconds: number; // mean over all epochs, what the speed ratio uses
+  meanSeconds: number; // mean over all epochs
   msPerStep: number; // mean of the epochs' ms/step
   totalSeconds: number;
   testAccuracy: number | null;
   speed: number | null; // > 1: faster than the Pi 5
   speedBasis: 'epoch' | 'step' | null;
+  speedFrom: 'steady' | 'first' | null; // epochs 2+ against the Pi's 2-5, or a lone epoch against its first (speed.ts)
 }
 
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -54,39 +57,29 @@ function order(a: LoadedRecord, b: LoadedRecord): number {
   return rank(a) - rank(b) || a.record.date.localeCompare(b.record.date) || a.file.localeCompare(b.file);
 }
 
-// Speed against the Pi 5: per epoch for full epochs at batch 32 (the Pi's mean, 42 s / 5 = 8.4 s);
-// per step for --limit runs at batch 32 (8.4 s / 1875 steps = 4.48 ms); none for other batch sizes.
+// Speed against the Pi 5 by the rule in speed.ts: steady epochs (2+) against the Pi's steady ones,
+// per epoch for whole epochs at batch 32, per step for --limit runs; a lone whole epoch against the
+// Pi's first; a lone partial epoch (mostly warm-up) and other batch sizes not at all.
 export function compareRows(loaded: LoadedRecord[]): CompareRow[] {
   const pi = loaded.find((x) => isPiReference(x.record))?.record;
-  const piEpoch = pi ? pi.totalSeconds / pi.epochs.length : null;
-  return [...loaded].sort(order).map(({ file, record }) => {
+  return [...loaded].sort(order).map(({ file, record, yours }) => {
     const seconds = record.epochs.map((e) => e.seconds);
     // Records before trainImages existed say it only through --limit.
     const partial = record.trainImages !== undefined ? record.trainImages !== 60000 : record.flags.limit !== null && record.flags.limit !== undefined;
-    const meanSeconds = mean(seconds);
-    const msPerStep = mean(record.epochs.map((e) => e.msPerStep));
-    let speed: number | null = null;
-    let speedBasis: CompareRow['speedBasis'] = null;
-    if (piEpoch !== null && record.flags.batchSize === 32) {
-      if (!partial) {
-        speed = piEpoch / meanSeconds;
-        speedBasis = 'epoch';
-      } else if (msPerStep > 0) {
-        speed = (piEpoch * 1000) / REFERENCE_STEPS / msPerStep;
-        speedBasis = 'step';
-      }
-    }
+    const s = pi ? speedAgainst(record.epochs, partial, record.flags.batchSize, pi.epochs.map((e) => e.seconds)) : null;
+    const compared = s !== null && s.ratio !== null;
     return {
-      file, device: deviceOf(record), backend: backendOf(record), reference: record.reference !== undefined, interrupted: record.interrupted === true,
-      date: record.date, epochs: seconds.length, seconds, partial, batchSize: record.flags.batchSize,
-      firstSeconds: seconds[0], steadySeconds: seconds.length > 1 ? mean(seconds.slice(1)) : null, meanSeconds,
-      msPerStep, totalSeconds: record.totalSeconds, testAccuracy: record.test ? record.test.accuracy : null,
-      speed, speedBasis,
+      file, device: deviceOf(record), backend: backendOf(record), reference: record.reference !== undefined, yours: yours === true,
+      interrupted: record.interrupted === true, date: record.date, epochs: seconds.length, seconds, partial, batchSize: record.flags.batchSize,
+      firstSeconds: seconds[0], steadySeconds: seconds.length > 1 ? mean(seconds.slice(1)) : null, meanSeconds: mean(seconds),
+      msPerStep: mean(record.epochs.map((e) => e.msPerStep)), totalSeconds: record.totalSeconds, testAccuracy: record.test ? record.test.accuracy : null,
+      speed: compared ? s.ratio : null, speedBasis: compared ? (s.perStep ? 'step' : 'epoch') : null,
+      speedFrom: compared ? (s.basis === 'steady' ? 'steady' : 'first') : null,
     };
   });
 }
 
-const HEADERS = ['device', 'backend', 'epochs', '1st epoch s', 's/epoch (2+)', 'ms/step', 'total s', 'test acc', 'vs Pi 5'];
+const HEADERS = ['device', 'backend', 'date', 'epochs', '1st epoch s', 's/epoch (2+)', 'ms/step', 'total s', 'test acc', 'vs Pi 5'];
 
 function num(x: number | null, digits: number): string {
   return x === null ? '-' : x.toFixed(digits);
@@ -96,9 +89,10 @@ export function rowCells(row: CompareRow): string[] {
   const epochs = [`${row.epochs}`];
   if (row.partial) epochs.push('limited');
   if (row.batchSize !== 32) epochs.push(`batch ${row.batchSize}`);
-  const speed = row.speed === null ? '-' : `${row.speed.toFixed(2)}x${row.speedBasis === 'step' ? ' /step' : ''}`;
+  const speed = row.speed === null ? '-' : `${row.speed.toFixed(2)}x${row.speedBasis === 'step' ? ' /step' : ''}${row.speedFrom === 'first' ? ' 1st' : ''}`;
+  const marks = [row.reference ? 'reference' : null, row.yours ? 'yours' : null, row.interrupted ? 'interrupted' : null].filter((m) => m !== null);
   return [
-    row.reference ? `${row.device} (reference)` : row.interrupted ? `${row.device} (interrupted)` : row.device, row.backend, epochs.join(', '),
+    marks.length > 0 ? `${row.device} (${marks.join(', ')})` : row.device, row.backend, row.date.slice(0, 10) || '-', epochs.join(', '),
     num(row.firstSeconds, 1), num(row.steadySeconds, 1), num(row.msPerStep, 1), num(row.totalSeconds, 1),
     num(row.testAccuracy, 4), speed,
   ];
@@ -107,10 +101,13 @@ export function rowCells(row: CompareRow): string[] {
 // Explains the columns; printed under both forms of the table.
 export function tableNotes(rows: CompareRow[]): string[] {
   const notes = [
-    'vs Pi 5: the Raspberry Pi 5 reference\'s mean seconds per epoch (42 s / 5 = 8.4 s) over this run\'s; above 1 is faster.',
+    'vs Pi 5: the Raspberry Pi 5 reference\'s steady seconds per epoch (its epochs 2-5: 8.0 s) over this run\'s epochs 2 and later; above 1 is faster.',
     'Reference timings are the whole seconds and ms/step Keras printed in results/reference-log.txt.',
   ];
-  if (rows.some((r) => r.speedBasis === 'step')) notes.push('/step: a run whose epochs saw fewer than 60000 images (--limit, a small --data set) is compared per step (8.4 s / 1875 steps = 4.48 ms).');
+  if (rows.some((r) => r.speedBasis === 'step')) notes.push(`/step: a run whose epochs saw fewer than 60000 images (--limit, a small --data set) is compared per step (8.0 s / ${REFERENCE_STEPS} steps = 4.27 ms).`);
+  if (rows.some((r) => r.speedFrom === 'first')) notes.push('1st: a run of one epoch, compared with the Pi\'s first epoch (10 s), warm-up included on both sides; run 2 or more epochs for the steady figure.');
+  if (rows.some((r) => r.speed === null && r.partial && r.epochs === 1 && r.batchSize === 32)) notes.push('-: one partial epoch is mostly warm-up, so it gets no ratio; run 2 or more epochs.');
+  if (rows.some((r) => r.yours)) notes.push('yours: a run saved on this checkout (results/local/, not part of the project\'s published results).');
   if (!rows.some((r) => r.reference && r.device === RASPBERRY_PI_5.device)) notes.push('No Raspberry Pi 5 reference record in the folder, so no speed ratios.');
   return notes;
 }
@@ -119,7 +116,7 @@ export function tableNotes(rows: CompareRow[]): string[] {
 export function tableText(rows: CompareRow[]): string {
   const cells = [HEADERS, ...rows.map(rowCells)];
   const widths = HEADERS.map((_, c) => Math.max(...cells.map((r) => r[c].length)));
-  const line = (r: string[]): string => r.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd();
+  const line = (r: string[]): string => r.map((cell, c) => (c < 3 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd();
   const out = [line(HEADERS), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map((r) => line(rowCells(r)))];
   return out.join('\n') + '\n\n' + tableNotes(rows).join('\n') + '\n';
 }
@@ -129,7 +126,7 @@ export function tableMarkdown(rows: CompareRow[]): string {
   const esc = (s: string): string => s.replace(/\|/g, '\\|');
   const out = [
     `| ${HEADERS.join(' | ')} |`,
-    `|${HEADERS.map((_, c) => (c < 2 ? '---' : '---:')).join('|')}|`,
+    `|${HEADERS.map((_, c) => (c < 3 ? '---' : '---:')).join('|')}|`,
     ...rows.map((r) => `| ${rowCells(r).map(esc).join(' | ')} |`),
   ];
   return out.join('\n') + '\n\n' + tableNotes(rows).map((n) => `- ${n}`).join('\n') + '\n';
@@ -140,9 +137,13 @@ const REFERENCE_COLORS: Record<string, string> = { [RASPBERRY_PI_5.device]: '#c5
 
 // The chart: seconds per epoch for every run of the reference recipe, whole epochs at batch 32 (a
 // --limit run's epochs are partial and another batch size is another workload; the table lists both).
+// The legend runs from the fastest to the slowest (steady seconds per epoch, else the lone epoch's).
 export function comparisonChart(rows: CompareRow[]): { svg: string | null; plotted: number } {
-  const series: ChartSeries[] = rows.filter((r) => !r.partial && r.batchSize === 32).map((r) => ({
-    label: `${r.device} — ${r.backend} — ${r.reference ? 'reference' : r.date.slice(0, 10)} — mean ${r.meanSeconds.toFixed(1)} s/epoch`,
+  const pace = (r: CompareRow): number => r.steadySeconds ?? r.firstSeconds;
+  const plotted = rows.filter((r) => !r.partial && r.batchSize === 32).sort((a, b) => pace(a) - pace(b));
+  const series: ChartSeries[] = plotted.map((r) => ({
+    label: `${r.device} — ${r.backend} — ${r.reference ? 'reference' : `${r.date.slice(0, 10)}${r.yours ? ', yours' : ''}`} — `
+      + `${r.steadySeconds === null ? `1 epoch: ${r.firstSeconds.toFixed(1)} s` : `epochs 2+: ${r.steadySeconds.toFixed(1)} s/epoch`}`,
     reference: r.reference,
     color: r.reference ? REFERENCE_COLORS[r.device] : undefined,
     values: r.seconds,
@@ -153,7 +154,7 @@ export function comparisonChart(rows: CompareRow[]): { svg: string | null; plott
     'MNIST training time per epoch, Keras beginner example (lower is faster)',
     [
       'Flatten → Dense(128, ReLU) → Dropout(0.2) → Dense(10), Adam, batch 32: 1875 steps per epoch.',
-      'Dashed lines, hollow markers: reference runs (TensorFlow) transcribed from results/reference-log.txt.',
+      'Hollow markers, long dashes: reference runs (TensorFlow) transcribed from results/reference-log.txt. Legend: fastest first.',
     ],
   );
   return { svg, plotted: series.length };

@@ -8,7 +8,8 @@ export type { BackendInfo };
 // The machine, as the host that ran the training describes it (the Node CLI: os and /proc; a web
 // page: navigator).
 export interface MachineInfo {
-  cpu: string;
+  cpu: string; // the CPU model, or on ARM boards the core type ("Cortex-A76")
+  board?: string; // the board as it names itself ("Raspberry Pi 5 Model B Rev 1.0"); absent on a PC
   cores: number;
   os: string;
   arch: string;
@@ -25,6 +26,8 @@ export interface RunSettings {
   seed: number;
   limit: number | null;
   device: string | null; // a person's name for the machine; null = the CPU model and cores
+  validation?: boolean; // evaluate the test set after every epoch, as Keras's fit(validation_data=...)
+  summary?: boolean; // print model.summary() before training
 }
 
 export interface RunRecord {
@@ -32,9 +35,10 @@ export interface RunRecord {
   date: string; // ISO 8601
   machine: MachineInfo;
   backend: BackendInfo;
-  flags: { epochs: number; batchSize: number; learningRate: number; seed: number; limit: number | null };
-  epochs: { epoch: number; seconds: number; msPerStep: number; loss: number; accuracy: number }[];
-  test: { loss: number; accuracy: number; seconds: number } | null;
+  flags: { epochs: number; batchSize: number; learningRate: number; seed: number; limit: number | null; validation?: boolean };
+  // valLoss, valAccuracy, valSeconds: with --validation, the test set after the epoch (not in `seconds`)
+  epochs: { epoch: number; seconds: number; msPerStep: number; loss: number; accuracy: number; valLoss?: number; valAccuracy?: number; valSeconds?: number }[];
+  test: { loss: number; accuracy: number; seconds: number; confusion?: number[][] } | null; // confusion: row = true class, column = predicted
   totalSeconds: number; // training time, summed over epochs
   device?: string; // a person's name for the machine (--device), else the CPU model and cores; absent in older records
   reference?: ReferenceMark; // only in the records transcribed from the reference log
@@ -51,9 +55,15 @@ export interface ReferenceMark {
   note: string; // what the transcription could not know, and how it is recorded
 }
 
-// The label a run gets in results tables and charts when --device does not name the machine.
+// The label a run gets in results tables and charts when --device does not name the machine: the
+// board where it names itself, else the CPU.
 export function deviceLabel(machine: MachineInfo): string {
-  return `${machine.cpu} (${machine.cores} cores)`;
+  return `${machine.board ?? machine.cpu} (${machine.cores} cores)`;
+}
+
+// The machine in the log's header and summary: "AMD EPYC", "Raspberry Pi 5 Model B Rev 1.0 (Cortex-A76)".
+export function machineName(machine: MachineInfo): string {
+  return machine.board === undefined ? machine.cpu : `${machine.board} (${machine.cpu})`;
 }
 
 export interface PartialEpoch {
@@ -77,13 +87,17 @@ export function makeRecord(
     backend,
     flags: {
       epochs: options.epochs, batchSize: options.batchSize, learningRate: options.learningRate,
-      seed: options.seed, limit: options.limit,
+      seed: options.seed, limit: options.limit, ...(options.validation ? { validation: true } : {}),
     },
     epochs: epochs.map((e) => ({
       epoch: e.epoch, seconds: round(e.seconds, 3), msPerStep: round(e.msPerStep, 3),
       loss: round(e.loss, 6), accuracy: round(e.accuracy, 6),
+      ...(e.val ? { valLoss: round(e.val.loss, 6), valAccuracy: round(e.val.accuracy, 6), valSeconds: round(e.val.seconds, 3) } : {}),
     })),
-    test: test && { loss: round(test.loss, 6), accuracy: round(test.accuracy, 6), seconds: round(test.seconds, 3) },
+    test: test && {
+      loss: round(test.loss, 6), accuracy: round(test.accuracy, 6), seconds: round(test.seconds, 3),
+      ...(test.confusion ? { confusion: test.confusion } : {}),
+    },
     totalSeconds: round(epochs.reduce((s, e) => s + e.seconds, 0), 3),
     device: options.device ?? deviceLabel(machine),
     interrupted: false,

@@ -8,6 +8,7 @@ import { REFERENCES, type ReferenceRun } from './report.ts';
 export interface LoadedRecord {
   file: string; // the file name inside the results folder
   record: RunRecord;
+  yours?: boolean; // read from the user's own folder (results/local/), not the project's results/
 }
 
 // Lower-case words joined by '-', safe in any file system: "AMD EPYC 7B13 (2 cores)" -> "amd-epyc-7b13-2-cores".

@@ -1,6 +1,7 @@
 // The closing summary: this machine against the reference log's Raspberry Pi 5 and Jetson Nano runs.
 
-import type { RunRecord } from './record.ts';
+import { machineName, type RunRecord } from './record.ts';
+import { speedAgainst, speedWords, REFERENCE_STEPS } from './speed.ts';
 
 export interface ReferenceRun {
   device: string;
@@ -26,7 +27,7 @@ export const JETSON_NANO: ReferenceRun = {
   test: { loss: 0.0733, accuracy: 0.9774, seconds: 2 },
 };
 export const REFERENCES = [RASPBERRY_PI_5, JETSON_NANO];
-export const REFERENCE_STEPS = 1875; // 60000 images / batch 32
+export { REFERENCE_STEPS, speedWords };
 
 const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
 
@@ -36,13 +37,6 @@ export const REFERENCE_NETWORK = { hidden: 128, dropout: 0.2 };
 export function isReferenceNetwork(record: RunRecord): boolean {
   const net = record.network ?? REFERENCE_NETWORK;
   return net.hidden === REFERENCE_NETWORK.hidden && net.dropout === REFERENCE_NETWORK.dropout;
-}
-
-// "2.53 times faster" / "1.20 times slower": always a ratio of at least 1, named by its direction.
-export function speedWords(ours: number, theirs: number): string {
-  const ratio = theirs / ours;
-  const r = ratio >= 1 ? ratio : 1 / ratio;
-  return `${r >= 10 ? r.toFixed(1) : r.toFixed(2)} times ${ratio >= 1 ? 'faster' : 'slower'}`;
 }
 
 function seconds(s: number): string {
@@ -55,7 +49,7 @@ export function runtimeOf(machine: RunRecord['machine']): string {
 }
 
 // trainCount: the images an epoch trains on (60000 for the reference recipe; fewer with --limit or a
-// smaller --data set, and then epochs do not compare, steps do).
+// smaller --data set, and then epochs do not compare, steps do). The verdict: speedLines.
 export function summaryText(record: RunRecord, trainCount = 60000): string {
   const { machine, backend, flags } = record;
   const n = record.epochs.length;
@@ -64,7 +58,7 @@ export function summaryText(record: RunRecord, trainCount = 60000): string {
   const threads = `${backend.threads} thread${backend.threads === 1 ? '' : 's'}`;
   const lines = [
     record.interrupted ? `Summary: interrupted after ${n} of ${flags.epochs} epochs (the completed ones are counted)` : 'Summary:',
-    `This machine: ${machine.cpu}, ${machine.cores} cores, ${machine.os} ${machine.arch}, ${runtimeOf(machine)}, backend ${backend.name} (${backend.mode}, ${threads})`,
+    `This machine: ${machineName(machine)}, ${machine.cores} cores, ${machine.os} ${machine.arch}, ${runtimeOf(machine)}, backend ${backend.name} (${backend.mode}, ${threads})`,
     `Total training time on this machine: ${seconds(total)} (${n} epoch${n === 1 ? '' : 's'})`,
   ];
   for (const ref of REFERENCES) lines.push(`Total training time on the ${ref.device}: ${sum(ref.epochSeconds)}s (5 epochs)`);
@@ -76,20 +70,34 @@ export function summaryText(record: RunRecord, trainCount = 60000): string {
   }
   if (record.peakRssMB !== undefined) lines.push(`Peak memory (RSS) on this machine: ${Math.round(record.peakRssMB)} MB`);
   if (n === 0) return lines.join('\n') + '\n';
-  if (flags.batchSize === 32 && trainCount === 60000) {
-    for (const ref of REFERENCES) {
-      lines.push(`This machine is ${speedWords(perEpoch, sum(ref.epochSeconds) / 5)} than the ${ref.device} per epoch.`);
-    }
-  } else if (flags.batchSize === 32) {
-    const ourStep = sum(record.epochs.map((e) => e.msPerStep)) / n;
-    for (const ref of REFERENCES) {
-      const theirStep = (sum(ref.epochSeconds) * 1000) / (5 * REFERENCE_STEPS);
-      lines.push(`This machine is ${speedWords(ourStep, theirStep)} than the ${ref.device} per step (an epoch here is ${trainCount} images, not 60000, so steps are compared).`);
-    }
-  } else {
-    lines.push(`No speed ratio: --batch-size ${flags.batchSize} is not the reference's 32, so neither epochs nor steps compare.`);
-  }
+  lines.push(...speedLines(record, trainCount));
   return lines.join('\n') + '\n';
+}
+
+// The verdict against each reference, by the rule in speed.ts: steady epochs against steady epochs.
+function speedLines(record: RunRecord, trainCount: number): string[] {
+  const { flags, epochs } = record;
+  const partial = trainCount !== 60000;
+  const lines: string[] = [];
+  for (const ref of REFERENCES) {
+    const speed = speedAgainst(epochs, partial, flags.batchSize, ref.epochSeconds);
+    if (speed.ratio === null) continue;
+    const [ours, theirs] = speed.perStep ? [`${speed.ours.toFixed(2)}ms`, `${speed.theirs.toFixed(2)}ms`] : [seconds(speed.ours), `${speed.theirs.toFixed(1)}s`];
+    const which = speed.basis === 'steady'
+      ? `${epochs.length === 2 ? 'epoch 2' : `epochs 2-${epochs.length}`} here against its epochs 2-5, both after warm-up: ${ours} against ${theirs}`
+      : `epoch 1, warm-up included on both sides: ${ours} against ${theirs}`;
+    lines.push(`This machine is ${speedWords(speed.ours, speed.theirs)} than the ${ref.device} per ${speed.perStep ? 'step' : 'epoch'} (${which}).`);
+  }
+  const steps = Math.ceil(trainCount / flags.batchSize);
+  if (flags.batchSize !== 32) {
+    lines.push(`No speed ratio: --batch-size ${flags.batchSize} is not the reference's 32, so neither epochs nor steps compare.`);
+  } else if (epochs.length === 1 && partial) {
+    lines.push(`No speed ratio: one short epoch (${steps} steps) is mostly warm-up (the JIT compiling the kernels). For a fair figure run 2 or more epochs (--epochs 3): epochs 2 and later are compared per step with the references' steady epochs.`);
+  } else if (epochs.length === 1) {
+    lines.push('One epoch includes warm-up (the JIT compiling the kernels). For a fair figure run 2 or more epochs (--epochs 3): epochs 2 and later are compared with the references\' steady epochs.');
+  }
+  if (partial && flags.batchSize === 32 && epochs.length >= 2) lines.push(`Steps are compared: an epoch here is ${trainCount} images, not 60000.`);
+  return lines;
 }
 
 // The acceptance bounds from the reference log, checked when this run used the reference recipe

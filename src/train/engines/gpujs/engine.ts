@@ -15,6 +15,7 @@ import { Model, RNG_STREAM, type ModelShape } from '../../../nn/model.ts';
 import { KERAS_ADAM } from '../../../nn/optimizer.ts';
 import { makeRng, type Rng } from '../../../tensor/rng.ts';
 import type { AdamConfig } from '../../../tensor/adam.ts';
+import { argmaxRows } from '../../../tensor/softmax_cross_entropy.ts';
 import {
   matmulForward, matmulBackwardWeight, matmulBackwardInput,
   compressRows, compressColumns, sparseMatmulForward, sparseMatmulBackwardWeight,
@@ -231,6 +232,12 @@ export class GpuJsEngine implements Engine {
   async evalStep(x: Float32Array, y: Uint8Array, B: number): Promise<number> {
     await this.forward(x, B, false);
     return this.lossAndHits(this.logits!, y, B);
+  }
+
+  // The last evalStep's logits, read back from the device (evaluation only: one read a batch).
+  async predictions(out: Uint8Array, offset: number, B: number): Promise<void> {
+    const rows = (await readBack(this.logits!)) as ArrayLike<number>[];
+    for (let b = 0; b < B; b++) argmaxRows(out, offset + b, rows[b], 1, this.shape.classes);
   }
 
   // gpu.js quietly runs a kernel it cannot compile for the mode in its cpu mode instead. Each

@@ -33,6 +33,7 @@ import { StepProfile } from '../../profile.ts';
 import { UserError, EXIT } from '../../errors.ts';
 import type { Split } from '../../data/idx.ts';
 import { fillBatch, PIXEL_SCALE } from '../../data/batch.ts';
+import { argmaxRows } from '../../../tensor/softmax_cross_entropy.ts';
 
 export interface ThreadedOptions extends EngineOptions {
   threads: number;
@@ -224,6 +225,11 @@ export class ThreadedEngine implements Engine {
     slice.forward(B, false);
     this.sync();
     return slice.loss(B);
+  }
+
+  // Thread 0's logits of the last evalStep, summed over the blocks as the loss saw them.
+  predictions(out: Uint8Array, offset: number, B: number): void {
+    argmaxRows(out, offset, this.slice.logits, B, this.shape.classes);
   }
 
   // With the fast kernels W1's gradient is never stored (see sparseBackwardAdam): each thread says
