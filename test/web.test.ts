@@ -11,8 +11,8 @@ import { loadMnist, packageDataDir } from '../src/node/mnist_files.ts';
 test('settings: defaults, every parameter, and a link that round-trips', () => {
   assert.equal(parseSettings('', 4), defaultSettings(4));
   assert.is(parseSettings('', 64).threads, 16, 'threads default to the cores, at most 16');
-  const s = parseSettings('?backend=webgl2&epochs=2&batch=64&lr=0.01&seed=7&limit=3000&autostart=1', 2);
-  assert.equal(s, { ...defaultSettings(2), backend: 'webgl2', epochs: 2, batchSize: 64, learningRate: 0.01, seed: 7, limit: 3000, autostart: true });
+  const s = parseSettings('?backend=webgl2&epochs=2&batch=64&lr=0.01&seed=7&limit=3000&hidden=64&dropout=0&autostart=1', 2);
+  assert.equal(s, { ...defaultSettings(2), backend: 'webgl2', epochs: 2, batchSize: 64, learningRate: 0.01, seed: 7, limit: 3000, hidden: 64, dropout: 0, autostart: true });
   assert.equal(parseSettings(settingsQuery(s, 2), 2), s);
   assert.is(settingsQuery(defaultSettings(8), 8), '');
   assert.is(settingsQuery({ ...defaultSettings(8), threads: 2, kernels: 'naive' }, 8), '?threads=2&kernels=naive');
@@ -27,7 +27,9 @@ test('settings: a bad parameter is one line naming it', () => {
     ['?backend=cuda', /^URL parameter backend must be one of cpu, webgl2, webgl, gpujs-cpu, got "cuda"$/],
     ['?limit=60001', /limit expects an integer 1\.\.60000/],
     ['?seed=4294967296', /seed expects an integer 0\.\.4294967295/],
-    ['?epoch=2', /^unknown URL parameter "epoch" \(known: backend, threads, kernels, epochs, batch, lr, seed, limit, autostart\)$/],
+    ['?epoch=2', /^unknown URL parameter "epoch" \(known: backend, threads, kernels, epochs, batch, lr, seed, limit, hidden, dropout, autostart\)$/],
+    ['?dropout=1', /^URL parameter dropout expects a rate 0 <= P < 1, got "1"$/],
+    ['?hidden=0', /hidden expects an integer 1\.\.4096/],
     ['?seed=1&seed=2', /^URL parameter seed given more than once$/],
   ];
   for (const [query, message] of cases) {

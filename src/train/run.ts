@@ -14,6 +14,7 @@ import { summaryText, accuracyChecks, runtimeOf } from './results/report.ts';
 export interface RunResult {
   record: RunRecord;
   checksPassed: boolean;
+  predictions: Uint8Array | null; // the test set's predicted classes, where the engine gives them and the evaluation ran
 }
 
 // What a host may watch or steer. started: the trainer exists (a stop button or Ctrl-C sets its
@@ -80,7 +81,7 @@ export async function runTraining(
   out.write(summaryText(record, trainCount));
   const checks = accuracyChecks(record, trainCount);
   for (const c of checks) out.write(`Accuracy check: ${c.text}: ${c.ok ? 'ok' : 'FAILED'}\n`);
-  return { record, checksPassed: checks.every((c) => c.ok) };
+  return { record, checksPassed: checks.every((c) => c.ok), predictions: test ? predictions : null };
 }
 
 // The end of the divergence message: the way back to the reference's learning rate, in plain words.

@@ -11,7 +11,7 @@ import { newCurve, addRunningMeans, drawCurve, type Curve } from './charts.ts';
 import { drawTiles, drawConfusion, drawWrong, DrawPad, drawInput, drawBars } from './pictures.ts';
 import { inferenceModel, classify } from './evaluation.ts';
 import { encodeModel } from '../train/results/model_format.ts';
-import { MNIST_MODEL, type Model } from '../nn/model.ts';
+import { MNIST_MODEL, type Model, type ModelShape } from '../nn/model.ts';
 import type { RunRecord } from '../train/results/record.ts';
 import type { FromTrainer, ToTrainer } from './protocol.ts';
 
@@ -60,7 +60,7 @@ function warn(text: string): void {
 // --- settings <-> form
 const FIELDS: [keyof WebSettings, string][] = [
   ['backend', 'backend'], ['threads', 'threads'], ['kernels', 'kernels'], ['epochs', 'epochs'], ['batchSize', 'batch'],
-  ['learningRate', 'lr'], ['seed', 'seed'], ['limit', 'limit'],
+  ['learningRate', 'lr'], ['seed', 'seed'], ['limit', 'limit'], ['hidden', 'hidden'], ['dropout', 'dropout'],
 ];
 
 function fillForm(s: WebSettings): void {
@@ -79,7 +79,7 @@ function formSettings(): WebSettings {
   const query = new URLSearchParams();
   query.set('backend', value('backend'));
   if (value('backend') === 'cpu') { query.set('threads', value('threads')); query.set('kernels', value('kernels')); }
-  for (const id of ['epochs', 'batch', 'lr', 'seed']) query.set(id, value(id));
+  for (const id of ['epochs', 'batch', 'lr', 'seed', 'hidden', 'dropout']) query.set(id, value(id));
   if (value('limit') !== '') query.set('limit', value('limit'));
   return parseSettings(query.toString(), cores);
 }
@@ -172,12 +172,17 @@ function finish(m: Extract<FromTrainer, { type: 'done' }>): void {
     drawConfusion($<HTMLTableElement>('confusion'), m.evaluation);
     drawWrong($('wrong'), m.evaluation);
   }
-  model = inferenceModel(m.params, 1);
+  model = inferenceModel(m.params, 1, shapeOf(m.record));
   for (const id of ['save-record', 'save-model']) ($(id) as HTMLButtonElement).disabled = false;
   note(m.record.interrupted ? 'stopped: the log has the partial epoch and the summary of the completed ones' : 'done: draw a digit below for the trained network to read');
   setState(m.record.interrupted ? 'stopped' : 'done');
   worker?.terminate();
   worker = null;
+}
+
+// The network a run trained (records without `network` ran the Keras one).
+function shapeOf(r: RunRecord): ModelShape {
+  return r.network ? { ...MNIST_MODEL, hidden: r.network.hidden, dropoutRate: r.network.dropout } : MNIST_MODEL;
 }
 
 function download(name: string, data: BlobPart, type: string): void {
@@ -194,7 +199,7 @@ $('stop').addEventListener('click', (e) => { e.preventDefault(); worker?.postMes
 $('backend').addEventListener('change', showBackendFields);
 $('clear').addEventListener('click', () => pad.clear());
 $('save-record').addEventListener('click', () => { if (record) download('mnist-ts-run.json', JSON.stringify(record, null, 2) + '\n', 'application/json'); });
-$('save-model').addEventListener('click', () => { if (params) download('mnist-ts-model.bin', encodeModel(MNIST_MODEL, params) as Uint8Array<ArrayBuffer>, 'application/octet-stream'); });
+$('save-model').addEventListener('click', () => { if (params) download('mnist-ts-model.bin', encodeModel(shapeOf(record!), params) as Uint8Array<ArrayBuffer>, 'application/octet-stream'); });
 pad.onDigit = (input) => {
   drawInput($<HTMLCanvasElement>('seen'), input);
   drawBars($('bars'), input !== null && model !== null ? classify(model, input) : null);

@@ -27,6 +27,8 @@ function tileCanvas(title: string): HTMLCanvasElement {
 // the unit so far (the random initialisation hides it otherwise). Red: the pixel now excites the
 // unit more; blue: less.
 export function drawTiles(container: HTMLElement, W1: Float32Array, initial: Float32Array, hidden: number): void {
+  const units = document.getElementById('units');
+  if (units) units.textContent = String(hidden);
   if (container.childElementCount !== hidden) {
     container.replaceChildren(...Array.from({ length: hidden }, (_, j) => tileCanvas(`hidden unit ${j}`)));
   }

@@ -12,6 +12,8 @@ export interface WebSettings {
   learningRate: number;
   seed: number;
   limit: number | null; // the first N training images; null = all 60000
+  hidden: number; // units in the hidden layer (the Keras model: 128)
+  dropout: number; // its dropout rate, 0 for none (the Keras model: 0.2)
   autostart: boolean;
 }
 
@@ -20,7 +22,7 @@ export const MAX_THREADS = 16; // the threaded engine's most: one 8-unit block o
 export function defaultSettings(cores: number): WebSettings {
   return {
     backend: 'cpu', threads: Math.max(1, Math.min(cores, MAX_THREADS)), kernels: 'fast',
-    epochs: 5, batchSize: 32, learningRate: 0.001, seed: 1, limit: null, autostart: false,
+    epochs: 5, batchSize: 32, learningRate: 0.001, seed: 1, limit: null, hidden: 128, dropout: 0.2, autostart: false,
   };
 }
 
@@ -34,6 +36,12 @@ const PARAMS: Record<string, (raw: string, s: WebSettings) => void> = {
   lr: (raw, s) => { s.learningRate = positive(raw, 'lr'); },
   seed: (raw, s) => { s.seed = int(raw, 'seed', 0, 0xffffffff); },
   limit: (raw, s) => { s.limit = raw === '' || raw === 'all' ? null : int(raw, 'limit', 1, 60000); },
+  hidden: (raw, s) => { s.hidden = int(raw, 'hidden', 1, 4096); },
+  dropout: (raw, s) => {
+    const p = Number(raw);
+    if (raw.trim() === '' || !(p >= 0 && p < 1)) throw new SettingsError(`URL parameter dropout expects a rate 0 <= P < 1, got "${raw}"`);
+    s.dropout = p;
+  },
   autostart: (raw, s) => { s.autostart = oneOf(raw, ['0', '1'], 'autostart') === '1'; },
 };
 
@@ -65,6 +73,8 @@ export function settingsQuery(s: WebSettings, cores: number): string {
   if (s.learningRate !== d.learningRate) parts.push(['lr', String(s.learningRate)]);
   if (s.seed !== d.seed) parts.push(['seed', String(s.seed)]);
   if (s.limit !== null) parts.push(['limit', String(s.limit)]);
+  if (s.hidden !== d.hidden) parts.push(['hidden', String(s.hidden)]);
+  if (s.dropout !== d.dropout) parts.push(['dropout', String(s.dropout)]);
   if (s.autostart) parts.push(['autostart', '1']);
   return parts.length === 0 ? '' : `?${new URLSearchParams(parts).toString()}`;
 }

@@ -60,6 +60,12 @@ test('CPU on 2 workers: the same losses and accuracies as the CLI, bit for bit; 
   assert.match(log, /\nEpoch 2\/2\n63\/63 \[==============================\] - \d+m?s \d+[mu]?s\/step - loss: \d\.\d{4} - accuracy: \d\.\d{4}\n/);
   assert.match(log, /\nSummary:\n/);
   await page.close();
+  // Another network (--hidden, --dropout) through the same workers: still the CLI's numbers.
+  const other = await runPage(`${server.url}?threads=2&epochs=1&hidden=20&dropout=0&autostart=1`);
+  assert.equal(numbers(other.record), numbers(cli(['--threads', '2', '--epochs', '1', '--hidden', '20', '--dropout', '0'])));
+  assert.equal(other.record.network, { hidden: 20, dropout: 0 });
+  assert.is(await other.page.locator('#tiles canvas').count(), 20, 'a tile per hidden unit');
+  await other.page.close();
 });
 
 test('gpu.js in WebGL2 (SwiftShader here): trains, agrees with the CPU to the printed digits', async () => {

@@ -4,6 +4,7 @@
 
 import * as gpujsModule from 'gpu.js';
 import { runTraining } from '../../train/run.ts';
+import { MNIST_MODEL } from '../../nn/model.ts';
 import type { Trainer } from '../../train/loop.ts';
 import type { Engine } from '../../train/engines/engine.ts';
 import { CpuEngine } from '../../train/engines/cpu.ts';
@@ -13,7 +14,7 @@ import { UserError, EXIT } from '../../train/errors.ts';
 import type { Mnist } from '../../train/data/idx.ts';
 import { fetchMnist } from '../data.ts';
 import { webThreads } from './threads.ts';
-import { evaluateDigits } from '../evaluation.ts';
+import { wrongDigits } from '../evaluation.ts';
 import type { FromTrainer, ToTrainer } from '../protocol.ts';
 import type { WebSettings } from '../settings.ts';
 
@@ -63,7 +64,7 @@ async function run({ settings, machine, base }: Extract<ToTrainer, { type: 'star
 }
 
 async function makeEngine(s: WebSettings, cores: number, renderer: string | undefined): Promise<Engine> {
-  const options = { batchSize: s.batchSize, learningRate: s.learningRate, seed: s.seed };
+  const options = { batchSize: s.batchSize, learningRate: s.learningRate, seed: s.seed, shape: { ...MNIST_MODEL, hidden: s.hidden, dropoutRate: s.dropout } };
   if (s.backend !== 'cpu') {
     const lib = ((gpujsModule as unknown as { default?: GpuJs }).default ?? gpujsModule) as GpuJs;
     const mode = s.backend === 'gpujs-cpu' ? 'cpu' : s.backend;
@@ -100,7 +101,7 @@ async function train(s: WebSettings, engine: Engine, data: Mnist, machine: Param
     const W1 = params.slice(0, IN * H);
     post({ type: 'weights', W1, hidden: H }, [W1.buffer]);
   };
-  const settings = { ...s, device: null };
+  const settings = { ...s, device: null, validation: false, summary: false };
   await sendWeights(); // the initial weights: the page shows what training changes
   const result = await runTraining(settings, engine, data, trainCount, machine, { isTTY: true, write: (text) => post({ type: 'log', text }) }, {
     started: (t) => { trainer = t; if (stopAsked) t.stopRequested = true; },
@@ -119,6 +120,7 @@ async function train(s: WebSettings, engine: Engine, data: Mnist, machine: Param
   });
   const params = await engine.readParams();
   await sendWeights();
-  const evaluation = result.record.test !== null ? evaluateDigits(params, data.test) : null;
+  const confusion = result.record.test?.confusion;
+  const evaluation = confusion && result.predictions ? { confusion, wrong: wrongDigits(data.test, result.predictions) } : null;
   post({ type: 'done', record: result.record, params, evaluation });
 }
