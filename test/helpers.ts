@@ -1,4 +1,4 @@
-// Test helpers: seeded random buffers, central-difference gradients in float64, a relative-error
+// Test helpers: seeded random buffers, central-difference gradients in float64 (src/nn/gradcheck.ts), a relative-error
 // comparison that reports the worst element, and temporary folders that clean up after themselves.
 
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -7,12 +7,9 @@ import { join } from 'node:path';
 import { makeRng, nextFloat, type Rng } from '../src/tensor/rng.ts';
 
 export { makeRng };
-
-// Kernels are plain loops over indexable buffers, so handed Float64Arrays they compute in
-// double precision; the type says Float32Array because that is what training uses.
-export function f64(n: number): Float32Array {
-  return new Float64Array(n) as unknown as Float32Array;
-}
+// The gradient check's own float64 buffers and centred differences (npm run gradcheck uses them too).
+export { f64, numericGrad } from '../src/nn/gradcheck.ts';
+import { f64 } from '../src/nn/gradcheck.ts';
 
 export function randomF64(n: number, rng: Rng, lo = -1, hi = 1): Float32Array {
   const a = f64(n);
@@ -37,21 +34,6 @@ export function randomLabels(n: number, classes: number, rng: Rng): Uint8Array {
   const y = new Uint8Array(n);
   for (let i = 0; i < n; i++) y[i] = Math.floor(nextFloat(rng) * classes);
   return y;
-}
-
-// dL/dx[i] by central differences: (L(x+h) - L(x-h)) / 2h, restoring x[i] afterwards.
-export function numericGrad(x: Float32Array, loss: () => number, h = 1e-5): Float64Array {
-  const g = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const saved = x[i];
-    x[i] = saved + h;
-    const plus = loss();
-    x[i] = saved - h;
-    const minus = loss();
-    x[i] = saved;
-    g[i] = (plus - minus) / (2 * h);
-  }
-  return g;
 }
 
 export function relError(a: number, b: number, tiny = 1e-12): number {
