@@ -105,6 +105,14 @@ test('draw a digit: a real test image drawn on the pad is read as its label; the
   assert.is(await page.evaluate(() => document.getElementById('bars')!.dataset.prediction), '7');
   assert.ok(await page.locator('#confusion td').count() >= 100, 'the confusion matrix');
   assert.is(await page.locator('#tiles canvas').count(), 128, 'a tile per hidden unit');
+  // The record the page offers for download is one npm run compare reads, marked as the user's.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#save-record')]);
+  const mine = tempDir('mnist-ts-web-');
+  await download.saveAs(join(mine, 'page.json'));
+  const compared = spawnSync(process.execPath, ['dist/compare.mjs', '--results', mine, '--out', join(mine, 'chart.svg')], { encoding: 'utf8' });
+  assert.is(compared.status, 0, compared.stderr);
+  assert.is(compared.stderr, '');
+  assert.match(compared.stdout, /CPU \(\d+ cores\) \(yours\) +cpu \(float32 js, fast kernels, 2 threads\)/);
   const shot = process.env.SCREENSHOT ?? join(tempDir('mnist-ts-web-'), 'page.png');
   await page.screenshot({ path: shot, fullPage: true });
   assert.ok(readFileSync(shot).length > 10_000);
