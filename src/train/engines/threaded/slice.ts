@@ -102,7 +102,7 @@ interface W1Block {
   Ht: number;
 }
 
-// Rows of W1 per claim: enough to amortize the atomic add (about 20 us of work a chunk at 64 units),
+// Rows of W1 per claim: enough work to amortize the atomic add (npm run bench:ab measures other sizes),
 // few enough that a thread finishing early finds work left to take.
 const CHUNK = 16;
 
