@@ -4,7 +4,6 @@ import { parsePredictFlags, predictHelpText, runPredict } from '../src/node/cli/
 import { runCommand } from '../src/node/cli/command.ts';
 
 // Piped into head, say: a closed stdout ends the command quietly.
-process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); else throw e; });
 
 function main(): number {
   const options = parsePredictFlags(process.argv.slice(2));

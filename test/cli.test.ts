@@ -2,7 +2,7 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
@@ -314,6 +314,17 @@ test('bench:ab: one checkout against itself runs, pairs every chunk, a ratio nea
   const usage = spawnSync(process.execPath, ['--import', 'tsx', 'bench/dev/ab.ts', '.'], { encoding: 'utf8' });
   assert.is(usage.status, 2);
   assert.is(usage.stderr, 'bench:ab: usage: npm run bench:ab -- DIR_A DIR_B [steps, 4500] [threads, 2]\n');
+});
+
+test('a reader that stops early (| head): the command ends quietly, exit 0, no stack trace', async () => {
+  // Many epochs of a tiny set: lines keep coming after the pipe has closed.
+  const child = spawn(process.execPath, ['dist/bench.mjs', '--data', dataDir(64, 20), '--epochs', '300'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (c) => { stderr += c; });
+  child.stdout.once('data', () => child.stdout.destroy()); // the first chunk, then the pipe closes
+  const code = await new Promise((resolve) => child.once('exit', resolve));
+  assert.is(stderr, '');
+  assert.is(code, 0);
 });
 
 test.run();

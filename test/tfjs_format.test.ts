@@ -151,7 +151,7 @@ test('on disk: --save-model by extension writes model.json and its weights; load
   const p = new Model(shape, 1, 2).params;
   const json = join(dir, 'model.json');
   saveModel(json, shape, p);
-  assert.ok(existsSync(join(dir, TFJS_WEIGHTS_FILE)));
+  assert.ok(existsSync(join(dir, 'model.weights.bin')));
   const back = loadAnyModel(json);
   assert.equal(back.shape, shape);
   assert.ok(sameBits(back.params, p));
@@ -162,8 +162,13 @@ test('on disk: --save-model by extension writes model.json and its weights; load
   assert.equal(nb.shape, { ...MNIST_MODEL, hidden: 24 }); // the native file does not store the dropout rate
   assert.ok(sameBits(nb.params, p));
   assert.throws(() => parseModelAnyHidden(encodeModel({ ...MNIST_MODEL, classes: 9 }, new Model({ ...MNIST_MODEL, classes: 9 }, 1, 1).params), 'x'), /wrong shape: W2 is 128x9 in the file, this model needs 128x10: x/);
-  rmSync(join(dir, TFJS_WEIGHTS_FILE));
-  assert.throws(() => loadAnyModel(json), (e: Error) => e.message === `cannot read the weights file (ENOENT): ${join(dir, TFJS_WEIGHTS_FILE)}`);
+  // A second model in the same folder keeps its own weights file: the first still loads as saved.
+  const other = new Model(shape, 1, 3).params;
+  saveModel(join(dir, 'other.json'), shape, other);
+  assert.ok(sameBits(loadAnyModel(json).params, p));
+  assert.ok(sameBits(loadAnyModel(join(dir, 'other.json')).params, other));
+  rmSync(join(dir, 'model.weights.bin'));
+  assert.throws(() => loadAnyModel(json), (e: Error) => e.message === `cannot read the weights file (ENOENT): ${join(dir, 'model.weights.bin')}`);
 });
 
 test('bench --hidden 24 --save-model DIR/model.json, then evaluate reads it: the same evaluation; the command refuses a cut weights file, exit 1', async () => {
@@ -176,7 +181,7 @@ test('bench --hidden 24 --save-model DIR/model.json, then evaluate reads it: the
   const stats = await runEvaluate({ model, data, batchSize: 32, help: false }, { write: (s: string) => (log += s) });
   assert.match(log, /^model: .*model\.json \(784-24-10, 19090 weights\), evaluating on 100 images\n/);
   assert.is(Math.round(stats.accuracy * 1e6) / 1e6, record.test?.accuracy);
-  const weights = join(folder, TFJS_WEIGHTS_FILE);
+  const weights = join(folder, 'model.weights.bin');
   writeFileSync(weights, readFileSync(weights).subarray(0, 1000));
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/evaluate.ts', '--model', model, '--data', data], { encoding: 'utf8' });
   assert.is(r.status, 1);

@@ -1,14 +1,14 @@
 // Model files on disk: written whole or not at all, read back with every check of their format.
 // Two formats, told apart by the name: FILE.json is the TensorFlow.js Layers format (model.json and
-// group1-shard1of1.bin beside it, src/train/results/tfjs_format.ts), anything else the native file
+// FILE.weights.bin beside it, src/train/results/tfjs_format.ts), anything else the native file
 // (src/train/results/model_format.ts).
 
 import { readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { ModelShape } from '../nn/model.ts';
 import { DataError } from '../train/errors.ts';
 import { encodeModel, parseModel, parseModelAnyHidden } from '../train/results/model_format.ts';
-import { encodeTfjsModel, parseTfjsModel, TFJS_WEIGHTS_FILE } from '../train/results/tfjs_format.ts';
+import { encodeTfjsModel, parseTfjsModel } from '../train/results/tfjs_format.ts';
 import { writeFileAtomic } from './files.ts';
 
 export function isTfjsPath(path: string): boolean {
@@ -22,9 +22,14 @@ export function saveModel(path: string, shape: ModelShape, params: Float32Array)
     writeFileAtomic(path, encodeModel(shape, params));
     return;
   }
-  const { json, weights } = encodeTfjsModel(shape, params);
-  writeFileAtomic(join(dirname(path), TFJS_WEIGHTS_FILE), weights);
+  const { json, weights } = encodeTfjsModel(shape, params, 'mnist-ts', tfjsWeightsFile(path));
+  writeFileAtomic(join(dirname(path), tfjsWeightsFile(path)), weights);
   writeFileAtomic(path, json);
+}
+
+// The binary beside FILE.json: FILE.weights.bin, so that two models in one folder keep their own.
+export function tfjsWeightsFile(path: string): string {
+  return `${basename(path, '.json')}.weights.bin`;
 }
 
 function readBytes(path: string, what: string): Uint8Array {

@@ -2,7 +2,7 @@
 // train (src/train/run.ts), then keep the results: the model file, the run record, results/local/.
 
 import { accessSync, constants, statSync } from 'node:fs';
-import { dirname, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { usageError, type Options } from './flags.ts';
 import { loadMnist, packageDataDir } from '../mnist_files.ts';
 import type { Engine } from '../../train/engines/engine.ts';
@@ -12,7 +12,7 @@ import type { RunRecord } from '../../train/results/record.ts';
 import { saveRecord, prepareResultsDir, LOCAL_RESULTS_DIR } from '../results_dir.ts';
 import { UserError, EXIT } from '../../train/errors.ts';
 import { writeFileAtomic } from '../files.ts';
-import { saveModel } from '../model_file.ts';
+import { saveModel, isTfjsPath, tfjsWeightsFile } from '../model_file.ts';
 import { machineInfo, peakRssMB } from '../machine.ts';
 import { makeEngine } from './engines.ts';
 import type { Interrupt } from './interrupt.ts';
@@ -78,7 +78,8 @@ async function keepResults(options: Options, record: RunRecord, engine: Engine, 
       throw new UserError(`cannot write the model (${(e as NodeJS.ErrnoException).code ?? 'error'}): ${path}`, EXIT.data);
     }
     const cut = record.partialEpoch;
-    out.write(`Model saved to ${path}${cut ? ` (mid-epoch: stopped in epoch ${cut.epoch} after ${cut.steps} of ${cut.of} steps)` : ''}\n`);
+    const weights = isTfjsPath(path) ? ` (weights: ${join(dirname(path), tfjsWeightsFile(path))})` : '';
+    out.write(`Model saved to ${path}${weights}${cut ? ` (mid-epoch: stopped in epoch ${cut.epoch} after ${cut.steps} of ${cut.of} steps)` : ''}\n`);
   }
   if (options.json !== null) writeRecord(options.json, record);
   out.write(saveLines(options, record));

@@ -4,7 +4,13 @@
 
 import { UserError } from '../../train/errors.ts';
 
+// Output piped into a reader that stops early (`| head`, quitting `less`) ends the command quietly,
+// as it ends `ls | head`: the reader has what it wanted.
 export async function runCommand(program: string, main: () => number | Promise<number>): Promise<void> {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(0);
+  });
   try {
     process.exitCode = await main();
   } catch (e) {

@@ -59,7 +59,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   '--save': { key: 'save', value: null, help: 'store the run record under results/local/ (git-ignored) for `npm run compare`', parse: () => true },
   '--results': { key: 'results', value: 'DIR', help: 'the folder --save writes to (default: results/local/ in the project)', parse: nonEmpty },
   '--device': { key: 'device', value: 'NAME', help: 'name this machine in the record, e.g. "Raspberry Pi 5" (default: the board as it names itself, else the CPU model; and the cores)', parse: nonEmpty },
-  '--save-model': { key: 'saveModel', value: 'FILE', help: 'write the trained weights to FILE (npm run evaluate and predict read it); FILE.json: the TensorFlow.js Layers format, with group1-shard1of1.bin beside it', parse: nonEmpty },
+  '--save-model': { key: 'saveModel', value: 'FILE', help: 'write the trained weights to FILE (npm run evaluate and predict read it); FILE.json: the TensorFlow.js Layers format, with FILE.weights.bin beside it', parse: nonEmpty },
   '--threads': { key: 'threads', value: 'N', help: 'threads to train with, this one included (default: the usable cores, within any cgroup CPU quota; at most 16)', parse: positiveInt },
   '--kernels': { key: 'kernels', value: 'SET', help: 'naive (the teaching loops) or fast (their sparse, register-blocked twins) (default fast)', parse: choice(['naive', 'fast']) },
   '--profile': { key: 'profile', value: null, help: 'print the ms per step spent in data, forward, loss, backward and optimizer after each epoch', parse: () => true },

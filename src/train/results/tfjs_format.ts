@@ -37,7 +37,9 @@ function dense(name: string, units: number, activation: string): object {
   };
 }
 
-export function encodeTfjsModel(shape: ModelShape, params: Float32Array, generatedBy = 'mnist-ts'): TfjsFiles {
+// weightsFile: the binary's name beside model.json (saveModel names it after the model, so that two
+// models in one folder never share one).
+export function encodeTfjsModel(shape: ModelShape, params: Float32Array, generatedBy = 'mnist-ts', weightsFile = TFJS_WEIGHTS_FILE): TfjsFiles {
   const { inputs: IN, hidden: H, classes: C } = shape;
   if (IN !== 784) throw new Error(`encodeTfjsModel: ${IN} inputs, the format's Flatten is 28x28`);
   if (params.length !== IN * H + H + H * C + C) throw new Error(`encodeTfjsModel: ${params.length} params for a ${IN}-${H}-${C} network`);
@@ -59,7 +61,7 @@ export function encodeTfjsModel(shape: ModelShape, params: Float32Array, generat
       keras_version: TFJS_LAYERS_VERSION, backend: 'tensor_flow.js',
     },
     weightsManifest: [{
-      paths: [TFJS_WEIGHTS_FILE],
+      paths: [weightsFile],
       weights: [spec('dense/kernel', [IN, H]), spec('dense/bias', [H]), spec('dense_1/kernel', [H, C]), spec('dense_1/bias', [C])],
     }],
   };
