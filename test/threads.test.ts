@@ -303,11 +303,13 @@ test('flags and makeEngine: --threads and --kernels pick the engine; the record 
     [{ kernels: 'fast', threads: 99 }, 'float32 js, fast kernels', 16], // at most one 8-unit block per thread
     [{ kernels: 'fast', threads: null }, 'float32 js, fast kernels', Math.min(usableCpus(), 16)], // the default
   ];
+  const notes: string[] = [];
   for (const [flags, mode, threads] of cases) {
-    const engine = await makeEngine({ ...DEFAULTS, ...flags });
+    const engine = await makeEngine({ ...DEFAULTS, ...flags }, (line) => notes.push(line));
     assert.equal([engine.info.mode, engine.info.threads], [mode, threads]);
     await engine.close();
   }
+  assert.ok(notes.includes('bench: --threads 99 capped at 16: the hidden layer\'s units are split in blocks of at least 8'), notes.join('\n'));
 });
 
 // A file tree standing in for /: /proc/self/cgroup and the cgroup files under /sys/fs/cgroup.

@@ -14,7 +14,8 @@ export function modelShape(options: Options): ModelShape {
 
 // On the CPU: the single-threaded teaching engine for --kernels naive --threads 1, else the
 // threaded engine with the chosen twins.
-export async function makeEngine(flags: Options): Promise<Engine> {
+// note: where a one-line note goes (stderr; a test collects them).
+export async function makeEngine(flags: Options, note: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): Promise<Engine> {
   const options = { ...flags, shape: modelShape(flags) };
   if (options.backend === 'gpujs') {
     if (options.threads !== null || options.kernels !== 'fast') throw usageError('--threads and --kernels apply to --backend cpu only');
@@ -26,15 +27,15 @@ export async function makeEngine(flags: Options): Promise<Engine> {
   const threads = options.threads ?? usableCpus();
   if (options.kernels === 'naive' && threads === 1) return new CpuEngine(options);
   const engine = await ThreadedEngine.create({ ...options, threads }, nodeThreads);
-  if (options.threads !== null) threadsNote(options.threads, engine.threads, usableCpus());
+  if (options.threads !== null) threadsNote(options.threads, engine.threads, usableCpus(), note);
   return engine;
 }
 
 // --threads above what can run well is never silently changed or silently slow: one line says which.
-function threadsNote(asked: number, running: number, cores: number): void {
+function threadsNote(asked: number, running: number, cores: number, note: (line: string) => void): void {
   if (running < asked) {
-    process.stderr.write(`bench: --threads ${asked} capped at ${running}: the hidden layer's units are split in blocks of at least 8\n`);
+    note(`bench: --threads ${asked} capped at ${running}: the hidden layer's units are split in blocks of at least 8`);
   } else if (asked > cores) {
-    process.stderr.write(`bench: --threads ${asked} used as given, above the ${cores} usable core${cores === 1 ? '' : 's'}: threads will share cores (slower)\n`);
+    note(`bench: --threads ${asked} used as given, above the ${cores} usable core${cores === 1 ? '' : 's'}: threads will share cores (slower)`);
   }
 }
