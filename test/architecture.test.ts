@@ -4,7 +4,7 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, dirname, resolve, relative } from 'node:path';
 
 const ROOT = resolve('src');
@@ -80,6 +80,21 @@ test('architecture: at most about 10 source files a folder, 350 lines a file', (
     const lines = readFileSync(f, 'utf8').split('\n').length;
     assert.ok(lines <= 350, `${relative(ROOT, f)}: ${lines} lines`);
   }
+});
+
+test('docs: every relative link in the README and docs/ names a file that exists, and its #L lines are in it', () => {
+  const broken: string[] = [];
+  for (const doc of ['README.md', ...readdirSync('docs').filter((f) => f.endsWith('.md')).map((f) => join('docs', f))]) {
+    for (const [, target] of readFileSync(doc, 'utf8').matchAll(/\]\(([^)#\s]+(?:#L\d+(?:-L\d+)?)?)\)/g)) {
+      if (/^[a-z]+:/.test(target)) continue; // http:, mailto:
+      const [file, lines] = target.split('#');
+      const path = resolve(dirname(doc), file);
+      if (!existsSync(path)) { broken.push(`${doc}: ${target}`); continue; }
+      const last = Number(/L(\d+)$/.exec(lines ?? '')?.[1] ?? 0);
+      if (last > readFileSync(path, 'utf8').split('\n').length) broken.push(`${doc}: ${target} (the file is shorter)`);
+    }
+  }
+  assert.equal(broken, []);
 });
 
 test.run();
