@@ -60,7 +60,7 @@ const bad: [string[], RegExp][] = [
   [['--backend='], /--backend must be one of cpu, gpujs, got ""/],
   [['--threads', '0'], /--threads expects a positive integer, got "0"/],
   [['--threads', 'two'], /--threads expects a positive integer, got "two"/],
-  [['--kernels', 'turbo'], /--kernels must be one of naive, fast, got "turbo"/],
+  [['--kernels', 'turbo'], /--kernels must be one of naive, fast, simd, got "turbo"/],
   [['--gpu-mode='], /--gpu-mode must be one of auto, webgpu, headlessgl, webasm, cpu, got ""/],
   [['--data='], /--data needs a non-empty value/],
   [['--save-model='], /--save-model needs a non-empty value/],

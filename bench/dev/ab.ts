@@ -52,7 +52,8 @@ for (let done = 0; done < steps; done += CHUNK) {
   }
 }
 for (const e of [0, 1]) {
-  console.log(`${[dirA, dirB][e]} (${[kernelsA, kernelsB][e]}): median ${(median(chunkMs[e]) * 1000 / CHUNK).toFixed(0)} us a step over ${chunkMs[e].length} chunks of ${CHUNK}`);
+  const label = kernelsA === kernelsB ? '' : ` (${[kernelsA, kernelsB][e]})`;
+  console.log(`${[dirA, dirB][e]}${label}: median ${(median(chunkMs[e]) * 1000 / CHUNK).toFixed(0)} us a step over ${chunkMs[e].length} chunks of ${CHUNK}`);
 }
 const ratios = chunkMs[0].map((a, i) => chunkMs[1][i] / a);
 console.log(`B/A, chunk by chunk: median ${median(ratios).toFixed(3)} (below 1: B faster), ${threads} thread${threads === 1 ? '' : 's'}`);

@@ -65,18 +65,49 @@
 
   ;; out (B,OUT) = x · W (IN,OUT), x given as its non-zeros by row: row b's sit at slots
   ;; [b·IN, b·IN + rowCount[b]) of rowIndex (i32) and rowValue (f64, exact float32 pixel values).
-  ;; 8 outputs a pass in two vector accumulators, as the JS twin keeps 8 in registers.
+  ;; 16 outputs a pass in four vector accumulators (the JS twin keeps 8 in registers), then 8.
   (func (export "sparseForward")
     (param $out i32) (param $rowCount i32) (param $rowIndex i32) (param $rowValue i32) (param $W i32)
     (param $B i32) (param $IN i32) (param $OUT i32)
     (local $b i32) (local $o i32) (local $k i32) (local $end i32) (local $w i32) (local $dst i32)
-    (local $a v128) (local $s0 v128) (local $s1 v128)
+    (local $a v128) (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128)
     (loop $rows
       (local.set $k (i32.mul (local.get $b) (local.get $IN)))
       (local.set $end (i32.add (local.get $k) (i32.load (i32.add (local.get $rowCount) (i32.shl (local.get $b) (i32.const 2))))))
       (local.set $dst (i32.add (local.get $out) (i32.shl (i32.mul (local.get $b) (local.get $OUT)) (i32.const 2))))
       (local.set $o (i32.const 0))
+      ;; 16 outputs a pass while they last: each non-zero's index and value, loaded once, feed 4 vectors
+      (block $wideDone
+        (loop $wide
+          (br_if $wideDone (i32.gt_u (i32.add (local.get $o) (i32.const 16)) (local.get $OUT)))
+          (local.set $s0 (v128.const f32x4 0 0 0 0))
+          (local.set $s1 (v128.const f32x4 0 0 0 0))
+          (local.set $s2 (v128.const f32x4 0 0 0 0))
+          (local.set $s3 (v128.const f32x4 0 0 0 0))
+          (local.set $k (i32.mul (local.get $b) (local.get $IN)))
+          (block $sumDone
+            (loop $sum
+              (br_if $sumDone (i32.ge_u (local.get $k) (local.get $end)))
+              (local.set $a (f32x4.splat (f32.demote_f64 (f64.load (i32.add (local.get $rowValue) (i32.shl (local.get $k) (i32.const 3)))))))
+              (local.set $w (i32.add (local.get $W) (i32.shl (i32.add (local.get $o)
+                (i32.mul (i32.load (i32.add (local.get $rowIndex) (i32.shl (local.get $k) (i32.const 2)))) (local.get $OUT))) (i32.const 2))))
+              (local.set $s0 (f32x4.add (local.get $s0) (f32x4.mul (local.get $a) (v128.load (local.get $w)))))
+              (local.set $s1 (f32x4.add (local.get $s1) (f32x4.mul (local.get $a) (v128.load offset=16 (local.get $w)))))
+              (local.set $s2 (f32x4.add (local.get $s2) (f32x4.mul (local.get $a) (v128.load offset=32 (local.get $w)))))
+              (local.set $s3 (f32x4.add (local.get $s3) (f32x4.mul (local.get $a) (v128.load offset=48 (local.get $w)))))
+              (local.set $k (i32.add (local.get $k) (i32.const 1)))
+              (br $sum)))
+          (v128.store (local.get $dst) (local.get $s0))
+          (v128.store offset=16 (local.get $dst) (local.get $s1))
+          (v128.store offset=32 (local.get $dst) (local.get $s2))
+          (v128.store offset=48 (local.get $dst) (local.get $s3))
+          (local.set $dst (i32.add (local.get $dst) (i32.const 64)))
+          (local.set $o (i32.add (local.get $o) (i32.const 16)))
+          (br $wide)))
+      ;; then 8 (OUT is a multiple of 8)
+      (block $outsDone
       (loop $outs
+        (br_if $outsDone (i32.ge_u (local.get $o) (local.get $OUT)))
         (local.set $s0 (v128.const f32x4 0 0 0 0))
         (local.set $s1 (v128.const f32x4 0 0 0 0))
         (local.set $k (i32.mul (local.get $b) (local.get $IN)))
@@ -95,7 +126,7 @@
         (v128.store offset=16 (local.get $dst) (local.get $s1))
         (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
         (local.set $o (i32.add (local.get $o) (i32.const 8)))
-        (br_if $outs (i32.lt_u (local.get $o) (local.get $OUT))))
+        (br $outs)))
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br_if $rows (i32.lt_u (local.get $b) (local.get $B)))))
 
