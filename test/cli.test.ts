@@ -313,7 +313,7 @@ test('bench:ab: one checkout against itself runs, pairs every chunk, a ratio nea
   assert.ok(ratio > 0.2 && ratio < 5, `ratio ${ratio}`);
   const usage = spawnSync(process.execPath, ['--import', 'tsx', 'bench/dev/ab.ts', '.'], { encoding: 'utf8' });
   assert.is(usage.status, 2);
-  assert.is(usage.stderr, 'bench:ab: usage: npm run bench:ab -- DIR_A DIR_B [steps, 4500] [threads, 2]\n');
+  assert.is(usage.stderr, 'bench:ab: usage: npm run bench:ab -- DIR_A DIR_B [steps, 4500] [threads, 2] [KERNELS_A, fast] [KERNELS_B, fast]\n');
 });
 
 test.run();
