@@ -60,7 +60,7 @@ const bad: [string[], RegExp][] = [
   [['--backend='], /--backend must be one of cpu, gpujs, got ""/],
   [['--threads', '0'], /--threads expects a positive integer, got "0"/],
   [['--threads', 'two'], /--threads expects a positive integer, got "two"/],
-  [['--kernels', 'turbo'], /--kernels must be one of naive, fast, got "turbo"/],
+  [['--kernels', 'turbo'], /--kernels must be one of naive, fast, simd, got "turbo"/],
   [['--gpu-mode='], /--gpu-mode must be one of auto, webgpu, headlessgl, webasm, cpu, got ""/],
   [['--data='], /--data needs a non-empty value/],
   [['--save-model='], /--save-model needs a non-empty value/],
@@ -313,7 +313,7 @@ test('bench:ab: one checkout against itself runs, pairs every chunk, a ratio nea
   assert.ok(ratio > 0.2 && ratio < 5, `ratio ${ratio}`);
   const usage = spawnSync(process.execPath, ['--import', 'tsx', 'bench/dev/ab.ts', '.'], { encoding: 'utf8' });
   assert.is(usage.status, 2);
-  assert.is(usage.stderr, 'bench:ab: usage: npm run bench:ab -- DIR_A DIR_B [steps, 4500] [threads, 2]\n');
+  assert.is(usage.stderr, 'bench:ab: usage: npm run bench:ab -- DIR_A DIR_B [steps, 4500] [threads, 2] [KERNELS_A, fast] [KERNELS_B, fast]\n');
 });
 
 test('a reader that stops early (| head): the command ends quietly, exit 0, no stack trace', async () => {

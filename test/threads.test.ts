@@ -295,7 +295,7 @@ test('close() ends idle workers', async () => {
 test('flags and makeEngine: --threads and --kernels pick the engine; the record names both', async () => {
   assert.equal(parseFlags(['--threads', '2', '--kernels', 'naive', '--profile']), { ...DEFAULTS, threads: 2, kernels: 'naive', profile: true });
   assert.throws(() => parseFlags(['--threads', '0']), /--threads expects a positive integer/);
-  assert.throws(() => parseFlags(['--kernels', 'turbo']), /--kernels must be one of naive, fast, got "turbo"/);
+  assert.throws(() => parseFlags(['--kernels', 'turbo']), /--kernels must be one of naive, fast, simd, got "turbo"/);
   const cases: [Partial<typeof DEFAULTS>, string, number][] = [
     [{ kernels: 'naive', threads: 1 }, 'float32 js, naive kernels', 1],
     [{ kernels: 'fast', threads: 1 }, 'float32 js, fast kernels', 1],

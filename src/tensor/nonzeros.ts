@@ -2,6 +2,8 @@
 // the zeros (81% of MNIST pixels). Skipping is exact: a zero input adds nothing to any sum.
 // Rows (CSR) feed the forward product, columns (CSC) the weight gradient.
 
+import { HEAP, type Arena } from './simd/arena.ts';
+
 export interface NonZeros {
   readonly N: number; // columns (784 pixels)
   readonly maxBatch: number;
@@ -13,15 +15,16 @@ export interface NonZeros {
   readonly colValue: Float64Array; // (N,maxBatch) and their values
 }
 
-export function makeNonZeros(maxBatch: number, N: number): NonZeros {
+// In `arena`: on the JS heap, or where the SIMD kernels can read them (simd/arena.ts).
+export function makeNonZeros(maxBatch: number, N: number, arena: Arena = HEAP): NonZeros {
   return {
     N, maxBatch,
-    rowCount: new Int32Array(maxBatch),
-    rowIndex: new Int32Array(maxBatch * N),
-    rowValue: new Float64Array(maxBatch * N),
-    colCount: new Int32Array(N),
-    colIndex: new Int32Array(N * maxBatch),
-    colValue: new Float64Array(N * maxBatch),
+    rowCount: arena.i32(maxBatch),
+    rowIndex: arena.i32(maxBatch * N),
+    rowValue: arena.f64(maxBatch * N),
+    colCount: arena.i32(N),
+    colIndex: arena.i32(N * maxBatch),
+    colValue: arena.f64(N * maxBatch),
   };
 }
 

@@ -6,7 +6,7 @@ export type WebBackend = 'cpu' | 'webgl2' | 'webgl' | 'gpujs-cpu';
 export interface WebSettings {
   backend: WebBackend; // CPU threads (the threaded engine in Web Workers), or gpu.js in one of its browser modes
   threads: number; // cpu only: training threads, thread 0 included
-  kernels: 'fast' | 'naive'; // cpu only
+  kernels: 'fast' | 'naive' | 'simd'; // cpu only
   epochs: number;
   batchSize: number;
   learningRate: number;
@@ -30,7 +30,7 @@ export function defaultSettings(cores: number): WebSettings {
 const PARAMS: Record<string, (raw: string, s: WebSettings) => void> = {
   backend: (raw, s) => { s.backend = oneOf(raw, ['cpu', 'webgl2', 'webgl', 'gpujs-cpu'], 'backend'); },
   threads: (raw, s) => { s.threads = int(raw, 'threads', 1, MAX_THREADS); },
-  kernels: (raw, s) => { s.kernels = oneOf(raw, ['fast', 'naive'], 'kernels'); },
+  kernels: (raw, s) => { s.kernels = oneOf(raw, ['fast', 'naive', 'simd'], 'kernels'); },
   epochs: (raw, s) => { s.epochs = int(raw, 'epochs', 1, 1000); },
   batch: (raw, s) => { s.batchSize = int(raw, 'batch', 1, 60000); },
   lr: (raw, s) => { s.learningRate = positive(raw, 'lr'); },

@@ -20,7 +20,7 @@ export interface Options {
   saveModel: string | null; // where to write the trained weights
   help: boolean;
   threads: number | null; // worker threads in all, this one included; null = usableCpus() (cpus.ts)
-  kernels: 'naive' | 'fast'; // the teaching loops, or their fast twins
+  kernels: 'naive' | 'fast' | 'simd'; // the teaching loops, their fast twins, or WebAssembly SIMD twins
   profile: boolean; // print ms per step per phase after each epoch
   hidden: number; // units in the hidden Dense layer (Keras: 128)
   dropout: number; // the Dropout layer's rate, 0 for none (Keras: 0.2)
@@ -61,7 +61,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   '--device': { key: 'device', value: 'NAME', help: 'name this machine in the record, e.g. "Raspberry Pi 5" (default: the board as it names itself, else the CPU model; and the cores)', parse: nonEmpty },
   '--save-model': { key: 'saveModel', value: 'FILE', help: 'write the trained weights to FILE (npm run evaluate and predict read it); FILE.json: the TensorFlow.js Layers format, with FILE.weights.bin beside it', parse: nonEmpty },
   '--threads': { key: 'threads', value: 'N', help: 'threads to train with, this one included (default: the usable cores, within any cgroup CPU quota; at most 16)', parse: positiveInt },
-  '--kernels': { key: 'kernels', value: 'SET', help: 'naive (the teaching loops) or fast (their sparse, register-blocked twins) (default fast)', parse: choice(['naive', 'fast']) },
+  '--kernels': { key: 'kernels', value: 'SET', help: 'naive (the teaching loops), fast (their sparse, register-blocked twins) or simd (WebAssembly SIMD twins of the hot ones, float32) (default fast)', parse: choice(['naive', 'fast', 'simd']) },
   '--profile': { key: 'profile', value: null, help: 'print the ms per step spent in data, forward, loss, backward and optimizer after each epoch', parse: () => true },
   '--validation': { key: 'validation', value: null, help: 'evaluate the test set after every epoch; the epoch line ends with Keras\'s " - val_loss: ... - val_accuracy: ..." (not counted as training time)', parse: () => true },
   '--summary': { key: 'summary', value: null, help: 'print the Keras model.summary() table (layers, output shapes, parameters) before training', parse: () => true },

@@ -24,8 +24,8 @@ import { KERAS_ADAM } from '../../../nn/optimizer.ts';
 import { glorotUniform } from '../../../tensor/init.ts';
 import { makeRng, type Rng } from '../../../tensor/rng.ts';
 import type { AdamConfig } from '../../../tensor/adam.ts';
-import { Slice, KERNELS, blocks, type Block, type KernelSet, type SharedViews } from './slice.ts';
-import { sharedViews, readFailure, type WorkerSetup } from './shared.ts';
+import { Slice, blocks, type Block, type KernelSet, type SharedViews } from './slice.ts';
+import { sharedViews, readFailure, simdMemory, threadKernels, type WorkerSetup } from './shared.ts';
 import { type Engine, type EngineOptions, type BackendInfo, firstNonFinite, shapeOf } from '../engine.ts';
 import { barrier, BarrierBroken, CTL, COMMAND } from './barrier.ts';
 import type { ThreadHost, WorkerThread } from './host.ts';
@@ -84,12 +84,13 @@ export class ThreadedEngine implements Engine {
 
   private constructor(
     shape: ModelShape, threads: number, all: Block[], views: SharedViews, ctl: Int32Array, workers: WorkerThread[],
-    kernels: KernelSet, adam: AdamConfig, maxBatch: number, dropoutRng: Rng, profile: boolean,
+    kernels: KernelSet, memory: WebAssembly.Memory | null, adam: AdamConfig, maxBatch: number, dropoutRng: Rng, profile: boolean,
   ) {
     this.shape = shape;
     this.threads = threads; this.all = all; this.views = views; this.ctl = ctl; this.workers = workers; this.maxBatch = maxBatch;
     this.info = { name: 'cpu', mode: `float32 js, ${kernels} kernels`, threads };
-    this.slice = new Slice(this.shape, maxBatch, 0, all, views, KERNELS[kernels], adam, PIXEL_SCALE, dropoutRng);
+    const own = threadKernels(kernels, memory, shape, maxBatch, all, 0);
+    this.slice = new Slice(this.shape, maxBatch, 0, all, views, own.kernels, adam, PIXEL_SCALE, dropoutRng, own.arena);
     this.x = new Float32Array(maxBatch * this.shape.inputs);
     this.y = new Uint8Array(maxBatch);
     this.profile = profile ? new StepProfile() : null;
@@ -106,7 +107,9 @@ export class ThreadedEngine implements Engine {
     const all = blocks(shape, threads);
     // Alone, the thread needs no shared memory (a web page without cross-origin isolation has none).
     const bytes = sharedViews(null, shape, maxBatch, threads).bytes;
-    const buffer = threads > 1 ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+    // The simd kernels read only their WebAssembly.Memory: it holds everything, shared by the threads.
+    const memory = options.kernels === 'simd' ? simdMemory(shape, maxBatch, all) : null;
+    const buffer = memory !== null ? memory.buffer : threads > 1 ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
     const { views, ctl } = sharedViews(buffer, shape, maxBatch, threads);
     initParams(views.params, shape, all, options.seed);
     // Spinning only pays while every thread has a core of its own; 250 us covers the usual waits
@@ -117,7 +120,7 @@ export class ThreadedEngine implements Engine {
     const dropoutRng = makeRng(options.seed, RNG_STREAM.dropout); // each worker gets a copy of its state
     const starting: Promise<WorkerThread>[] = [];
     for (let t = 1; t < threads; t++) {
-      const setup: WorkerSetup = { buffer: buffer as SharedArrayBuffer, shape, maxBatch, threads, t, kernels: options.kernels, adam, dropoutRng };
+      const setup: WorkerSetup = { buffer: buffer as SharedArrayBuffer, memory, shape, maxBatch, threads, t, kernels: options.kernels, adam, dropoutRng };
       starting.push(host.start(t, setup));
     }
     const started = await Promise.allSettled(starting);
@@ -127,7 +130,7 @@ export class ThreadedEngine implements Engine {
       await Promise.all(workers.map((w) => w.terminate()));
       throw failed.reason;
     }
-    return new ThreadedEngine(shape, threads, all, views, ctl, workers, options.kernels, adam, maxBatch, dropoutRng, options.profile ?? false);
+    return new ThreadedEngine(shape, threads, all, views, ctl, workers, options.kernels, memory, adam, maxBatch, dropoutRng, options.profile ?? false);
   }
 
   get correct(): number {

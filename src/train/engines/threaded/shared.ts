@@ -2,7 +2,9 @@
 // by each worker (worker.ts): control words, then the flat parameters and the per-step data.
 
 import type { ModelShape } from '../../../nn/model.ts';
-import type { KernelSet, SharedViews } from './slice.ts';
+import { KERNELS, arenaBytes, type Block, type Kernels, type KernelSet, type SharedViews } from './slice.ts';
+import { HEAP, regionArena, type Arena } from '../../../tensor/simd/arena.ts';
+import { makeMemory, simdKernels } from '../../../tensor/simd/simd.ts';
 import type { AdamConfig } from '../../../tensor/adam.ts';
 import type { Rng } from '../../../tensor/rng.ts';
 import { CTL } from './barrier.ts';
@@ -14,6 +16,7 @@ const FAILURE_BYTES = 512;
 // What a worker needs to rebuild the same views over the same memory.
 export interface WorkerSetup {
   buffer: SharedArrayBuffer;
+  memory: WebAssembly.Memory | null; // with simd kernels, the memory whose buffer is `buffer`
   shape: ModelShape;
   maxBatch: number;
   threads: number;
@@ -69,4 +72,27 @@ export function readFailure(views: SharedViews, t: number): string | null {
   const bytes = views.failure.slice(); // a copy: TextDecoder refuses shared memory in browsers
   const end = bytes.indexOf(0);
   return new TextDecoder().decode(end < 0 ? bytes : bytes.subarray(0, end));
+}
+
+// The memory of a run with the simd kernels: the shared layout, then each thread's arena (its
+// non-zeros, pre-activations and scratch rows), all in one WebAssembly.Memory, shared with threads.
+export function simdMemory(shape: ModelShape, maxBatch: number, all: Block[]): WebAssembly.Memory {
+  let bytes = Math.ceil(sharedViews(null, shape, maxBatch, all.length).bytes / 16) * 16;
+  for (let t = 0; t < all.length; t++) bytes += arenaBytes(shape, maxBatch, all, t);
+  return makeMemory(bytes, all.length > 1);
+}
+
+// Thread t's kernels, and where its own buffers go: the JS heap, or with simd its arena in the memory.
+export function threadKernels(set: KernelSet, memory: WebAssembly.Memory | null, shape: ModelShape, maxBatch: number, all: Block[], t: number): { kernels: Kernels; arena: Arena } {
+  if (set !== 'simd') return { kernels: KERNELS[set], arena: HEAP };
+  if (memory === null) throw new Error('simd kernels: no WebAssembly.Memory');
+  let at = Math.ceil(sharedViews(null, shape, maxBatch, all.length).bytes / 16) * 16;
+  for (let u = 0; u < t; u++) at += arenaBytes(shape, maxBatch, all, u);
+  const simd = simdKernels(memory);
+  const kernels: Kernels = {
+    ...KERNELS.fast, name: 'simd',
+    layer1Forward: (out, _x, nz, W, B, IN, OUT) => simd.matmulForwardSparse(out, nz, W, B, IN, OUT),
+    adamUpdate: simd.adamUpdate, layer1BackwardAdam: simd.sparseBackwardAdam,
+  };
+  return { kernels, arena: regionArena(memory.buffer, at) };
 }

@@ -17,8 +17,9 @@ import type { Rng } from '../../../tensor/rng.ts';
 import { dropoutMaskColumns } from '../../../tensor/dropout.ts';
 import type { ModelShape } from '../../../nn/model.ts';
 import { CTL } from './barrier.ts';
+import { HEAP, regionArena, type Arena } from '../../../tensor/simd/arena.ts';
 
-export type KernelSet = 'naive' | 'fast';
+export type KernelSet = 'naive' | 'fast' | 'simd'; // simd: WebAssembly twins over a WebAssembly.Memory (shared.ts, kernelsFor)
 
 // The twins a run uses. Layer 1 takes both the dense batch and its gathered non-zeros; each set reads one.
 export interface Kernels {
@@ -33,7 +34,7 @@ export interface Kernels {
   layer1BackwardAdam: typeof sparseBackwardAdam | null;
 }
 
-export const KERNELS: Record<KernelSet, Kernels> = {
+export const KERNELS: Record<'naive' | 'fast', Kernels> = {
   naive: {
     name: 'naive', sparse: false,
     layer1Forward: (out, x, _nz, W, B, IN, OUT) => matmulForward(out, x, W, B, IN, OUT),
@@ -143,7 +144,7 @@ export class Slice {
 
   constructor(
     shape: ModelShape, maxBatch: number, t: number, all: Block[], shared: SharedViews, kernels: Kernels,
-    adam: AdamConfig, pixelScale: Float32Array, dropoutRng: Rng,
+    adam: AdamConfig, pixelScale: Float32Array, dropoutRng: Rng, arena: Arena = HEAP,
   ) {
     this.shape = shape; this.maxBatch = maxBatch; this.t = t; this.all = all; this.shared = shared;
     this.kernels = kernels; this.adam = adam; this.pixelScale = pixelScale; this.dropoutRng = dropoutRng;
@@ -164,10 +165,13 @@ export class Slice {
     this.ownX = new Float32Array(kernels.sparse ? 0 : maxBatch * IN);
     this.input = shared.x;
     this.partial = shared.partials.subarray(t * maxBatch * C, (t + 1) * maxBatch * C);
-    [this.preact, this.hidden, this.dhidden] = [0, 0, 0].map(() => new Float32Array(maxBatch * Ht));
+    // What the kernels write or read besides shared memory comes from the arena, in arenaBytes' order.
+    this.preact = arena.f32(maxBatch * Ht);
+    this.nz = makeNonZeros(maxBatch, IN, arena);
+    const gradRows = all.map(({ hidden }) => arena.f32(hidden));
+    [this.hidden, this.dhidden] = [0, 0].map(() => new Float32Array(maxBatch * Ht));
     this.dpreact = shared.dpreact.subarray(maxBatch * block.h0, maxBatch * (block.h0 + Ht));
     [this.logits, this.probs, this.dlogits] = [0, 0, 0].map(() => new Float32Array(maxBatch * C));
-    this.nz = makeNonZeros(maxBatch, IN);
     [this.pBlock, this.gBlock, this.mBlock, this.vBlock] = [shared.params, shared.grads, shared.m, shared.v]
       .map((buf) => buf.subarray(block.offset, block.offset + block.size));
     [this.pRest, this.gRest, this.mRest, this.vRest] = [this.pBlock, this.gBlock, this.mBlock, this.vBlock].map((buf) => buf.subarray(IN * Ht));
@@ -175,7 +179,7 @@ export class Slice {
     const w1Blocks: W1Block[] = all.map(({ h0, hidden, offset }, u) => ({
       W1: shared.params.subarray(offset, offset + IN * hidden), m: shared.m.subarray(offset, offset + IN * hidden),
       v: shared.v.subarray(offset, offset + IN * hidden), dpreact: shared.dpreact.subarray(maxBatch * h0, maxBatch * (h0 + hidden)),
-      lit: shared.lit.subarray(u * IN, (u + 1) * IN), gradRow: new Float32Array(hidden), Ht: hidden,
+      lit: shared.lit.subarray(u * IN, (u + 1) * IN), gradRow: gradRows[u], Ht: hidden,
     }));
     this.lit = w1Blocks[t].lit;
     // Why closures: where a call site has only ever called one closure, V8 inlines it and treats what
@@ -329,4 +333,13 @@ export class Slice {
       return finite;
     };
   }
+}
+
+// The bytes of thread t's arena (the Slice constructor's arena calls, in the same order).
+export function arenaBytes(shape: ModelShape, maxBatch: number, all: Block[], t: number): number {
+  const arena = regionArena(null, 0);
+  arena.f32(maxBatch * all[t].hidden);
+  makeNonZeros(maxBatch, shape.inputs, arena);
+  for (const { hidden } of all) arena.f32(hidden);
+  return arena.used;
 }

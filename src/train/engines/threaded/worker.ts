@@ -2,8 +2,8 @@
 // then runs its block of every step, meeting the other threads at the barriers. A host starts it
 // (src/node/worker_entry.ts, the web page's worker) and hands it its setup and inbox.
 
-import { Slice, KERNELS, blocks } from './slice.ts';
-import { sharedViews, writeFailure, type WorkerSetup } from './shared.ts';
+import { Slice, blocks } from './slice.ts';
+import { sharedViews, writeFailure, threadKernels, type WorkerSetup } from './shared.ts';
 import type { ThreadInbox } from './host.ts';
 import { PIXEL_SCALE } from '../../data/batch.ts';
 import { barrier, breakBarrier, BarrierBroken, CTL, COMMAND } from './barrier.ts';
@@ -11,7 +11,9 @@ import { barrier, breakBarrier, BarrierBroken, CTL, COMMAND } from './barrier.ts
 export async function runWorker(setup: WorkerSetup, inbox: ThreadInbox): Promise<void> {
   const { shape, maxBatch, threads, t } = setup;
   const { views, ctl } = sharedViews(setup.buffer, shape, maxBatch, threads);
-  const slice = new Slice(shape, maxBatch, t, blocks(shape, threads), views, KERNELS[setup.kernels], setup.adam, PIXEL_SCALE, setup.dropoutRng);
+  const all = blocks(shape, threads);
+  const { kernels, arena } = threadKernels(setup.kernels, setup.memory, shape, maxBatch, all, t);
+  const slice = new Slice(shape, maxBatch, t, all, views, kernels, setup.adam, PIXEL_SCALE, setup.dropoutRng, arena);
   let imageSet = 0;
 
   // The image set thread 0 posted before the barrier: the message numbered CTL.imageSet; older ones
