@@ -2,18 +2,15 @@
 // web page (dist/web/) with esbuild, so that a training run starts plain JavaScript (no TypeScript
 // loader thread: about 34 MB less memory) and stack traces still name the .ts files (inline source
 // maps, read with node --enable-source-maps). Rebuilds only when a source is newer than dist/.
-// Usage: node scripts/build.mjs [--quiet] [--force]
+// Usage: node scripts/build.mjs [--quiet] [--force]; scripts/run.mjs calls ensureBuilt() in-process.
 
-import { build } from 'esbuild';
 import { existsSync, readdirSync, readFileSync, statSync, mkdirSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
 const stamp = join(dist, '.built');
-const quiet = process.argv.includes('--quiet');
-const force = process.argv.includes('--force');
 
 // Node entry points: [source, output in dist/].
 const NODE = [
@@ -42,7 +39,7 @@ function newest(path) {
   return t;
 }
 
-function upToDate() {
+function upToDate(force) {
   if (force || !existsSync(stamp)) return false;
   const sources = ['src', ...NODE.map(([source]) => source), 'scripts/build.mjs', 'package.json'];
   const built = statSync(stamp).mtimeMs;
@@ -55,6 +52,10 @@ function upToDate() {
 // importing a shared memory (threads), one a plain memory (one thread, no SharedArrayBuffer needed).
 const WAT = join(root, 'src/tensor/simd/kernels.wat');
 const WASM_TS = join(root, 'src/tensor/simd/kernels.gen.ts');
+
+// Brings dist/ (and the generated kernels module) up to date. A failure is one line on stderr and
+// exit code 1.
+export async function ensureBuilt({ quiet = false, force = false } = {}) {
 if (force || !existsSync(WASM_TS) || statSync(WASM_TS).mtimeMs < Math.max(statSync(WAT).mtimeMs, statSync(fileURLToPath(import.meta.url)).mtimeMs)) {
   try {
     const wabt = await (await import('wabt')).default();
@@ -73,11 +74,13 @@ if (force || !existsSync(WASM_TS) || statSync(WASM_TS).mtimeMs < Math.max(statSy
   }
 }
 
-if (upToDate()) {
+if (upToDate(force)) {
   if (!quiet) process.stderr.write('build: dist/ is up to date\n');
-  process.exit(0);
+  return;
 }
 
+// esbuild is loaded only to build: the up-to-date check above is all most commands pay for.
+const { build } = await import('esbuild');
 try {
   mkdirSync(dist, { recursive: true });
   await Promise.all(NODE.map(([source, out]) => build({
@@ -102,3 +105,8 @@ try {
   process.exit(1);
 }
 if (!quiet) process.stderr.write('build: dist/ written\n');
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await ensureBuilt({ quiet: process.argv.includes('--quiet'), force: process.argv.includes('--force') });
+}

@@ -290,6 +290,18 @@ test('build: errors through dist/ are one line with the same exit code; its sour
   assert.ok(sources.some((f) => f.endsWith('src/train/engines/threaded/engine.ts')), sources.join(' '));
 });
 
+test('scripts/run.mjs: runs a command from dist/ in its own process with the command\'s arguments and exit code; bad usage is one line, exit 2', () => {
+  const r = spawnSync(process.execPath, ['scripts/run.mjs', 'bench', '--epochs', 'abc'], { encoding: 'utf8' });
+  assert.is(r.status, 2);
+  assert.is(r.stderr, 'bench: --epochs expects a positive integer, got "abc" (see --help)\n');
+  const help = spawnSync(process.execPath, ['scripts/run.mjs', 'compare', '--help'], { encoding: 'utf8' });
+  assert.is(help.status, 0);
+  assert.match(help.stdout, /^Usage: npm run compare/);
+  const usage = spawnSync(process.execPath, ['scripts/run.mjs'], { encoding: 'utf8' });
+  assert.is(usage.status, 2);
+  assert.match(usage.stderr, /^run: usage: node scripts\/run\.mjs NAME \[args\]/);
+});
+
 test('build: up to date, it writes nothing; a source newer than dist/ rebuilds', () => {
   const run = () => spawnSync(process.execPath, ['scripts/build.mjs'], { encoding: 'utf8' });
   assert.is(run().status, 0);

@@ -221,8 +221,8 @@ test('run: a press during the evaluation is seen when it ends: all epochs and th
 // re-sends it after 30 ms). The run stops and saves in well under 100 ms, so some echoes land while
 // it exits: before it waited out the echo window, one of them killed the process by the signal in
 // 8 runs of 8. (Echoes end 150 ms before the window does, for a busy machine.)
-// Under tsx and from dist/ (as `npm run bench` starts it).
-const STARTS = { tsx: ['--import', 'tsx', 'bench/run.ts'], dist: ['--enable-source-maps', 'dist/bench.mjs'] };
+// Under tsx and as `npm run bench` starts it (scripts/run.mjs, which runs dist/bench.mjs in its process).
+const STARTS = { tsx: ['--import', 'tsx', 'bench/run.ts'], dist: ['--enable-source-maps', 'scripts/run.mjs', 'bench'] };
 for (const [name, exitCode, start] of [['SIGINT', EXIT_INTERRUPTED, 'tsx'], ['SIGTERM', EXIT_TERMINATED, 'tsx'], ['SIGINT', EXIT_INTERRUPTED, 'dist']] as const) test(`bench (${start}): ${name} early in the run prints the partial epoch, the summary, keeps record and model, exits ${exitCode}`, async () => {
   const data = mnistDir(640, 64); // 20 steps per epoch: about 20 ms with the fast kernels, so many epochs
   // keep the run going long after the press, however fast or busy the machine is

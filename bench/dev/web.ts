@@ -13,7 +13,7 @@ import { median } from './median.ts';
 
 const [epochs = 3, threads = 2, pairs = 2] = process.argv.slice(2).map(Number);
 const steady = (r: RunRecord) => median(r.epochs.slice(1).map((e) => e.seconds));
-const V8_FLAGS = JSON.parse(readFileSync('package.json', 'utf8')).scripts.bench.split(' && ')[1].split(' ').filter((a: string) => a.startsWith('--'));
+const V8_FLAGS = (JSON.parse(readFileSync('package.json', 'utf8')).scripts.bench as string).split(' ').filter((a) => a.startsWith('--'));
 
 const server = await serve();
 const browser = await launch();

@@ -5,6 +5,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { usageError, type Options } from './flags.ts';
 import { loadMnist, packageDataDir } from '../mnist_files.ts';
+import type { Mnist } from '../../train/data/idx.ts';
 import type { Engine } from '../../train/engines/engine.ts';
 import { runTraining, type RunResult } from '../../train/run.ts';
 import type { Output } from '../../train/keras_log.ts';
@@ -25,19 +26,35 @@ export type { RunResult };
 // first is ignored): the caller uninstalls it, or, like the bench command, exits with it in place,
 // since without a handler an echo arriving during shutdown would kill the process by the signal.
 export async function runBench(options: Options, out: Output, interrupt: Interrupt | null = null): Promise<RunResult> {
+  const begun = performance.now(); // since the process started: Node and the bundle loaded
   checkOutputPaths(options); // before any work: never train for minutes and then fail to keep the result
   if (options.save) prepareResultsDir(options.results ?? LOCAL_RESULTS_DIR);
-  const data = loadMnist(options.data ?? packageDataDir()); // validates all four files whole, whatever --limit says
+  // The workers start on their own threads while this one reads the data: the two overlap.
+  const starting = makeEngine(options);
+  starting.catch(() => {}); // its error is thrown below, after the data's (which comes first)
+  let data: Mnist;
+  try {
+    data = loadMnist(options.data ?? packageDataDir()); // validates all four files whole, whatever --limit says
+  } catch (e) {
+    await starting.then((engine) => engine.close(), () => {});
+    throw e;
+  }
+  const loaded = performance.now();
   const trainCount = Math.min(options.limit ?? data.train.count, data.train.count);
   if (options.limit !== null && options.limit > trainCount) {
     process.stderr.write(`bench: --limit ${options.limit} capped at ${trainCount}: there are ${trainCount} training images\n`);
   }
   const machine = machineInfo();
-  const engine = await makeEngine(options);
+  const engine = await starting;
+  const ready = performance.now();
   interrupt?.install();
   try {
     const result = await runTraining(options, engine, data, trainCount, machine, out, {
-      started: (trainer) => { if (interrupt) interrupt.onFirst = () => { trainer.stopRequested = true; }; },
+      started: (trainer) => {
+        if (interrupt) interrupt.onFirst = () => { trainer.stopRequested = true; };
+        // --profile: where the start-up went, from the process's start to the first step.
+        if (options.profile) out.write(`start-up: ${ms(ready)} ms to the first step: Node and the program ${ms(begun)}, data ${ms(loaded - begun)}, then waiting for the engine's threads ${ms(ready - loaded)}\n`);
+      },
       peakRssMB,
     });
     await keepResults(options, result.record, engine, out);
@@ -47,6 +64,8 @@ export async function runBench(options: Options, out: Output, interrupt: Interru
     await engine.close();
   }
 }
+
+const ms = (t: number) => Math.round(t);
 
 // --save stores the record under results/local/; without it, the closing lines say how to. A run
 // stopped before its first epoch ended has nothing to compare (npm run compare would skip it): no hint.
