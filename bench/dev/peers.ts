@@ -4,7 +4,7 @@
 // between two of ours (ours, peer, ours, peer, ..., ours: 2R+1 runs), and each peer run gets its own
 // ratio against the mean of the two runs beside it; the median of the R ratios is the result, since
 // on a shared machine the tenants next door come and go within minutes. The peer lives in
-// bench/peers with its own package.json; install it first with `npm install --prefix bench/peers`.
+// bench/dev/peers with its own package.json; install it first with `npm install --prefix bench/dev/peers`.
 //   npm run bench:peers -- [--epochs N (default 2)] [--rounds R (default 3)] [--limit N] [--threads N] [--peer-backend wasm|cpu]
 
 import { spawnSync } from 'node:child_process';
@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type { RunRecord } from '../../src/train/results/record.ts';
 import { median } from './median.ts';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const args = process.argv.slice(2);
 const flag = (name: string): string | null => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] ?? null : null; };
 const epochs = Number(flag('--epochs') ?? 2);
@@ -61,9 +61,9 @@ function ours(): Result {
 }
 
 function peer(): Result {
-  const script = join(root, 'bench', 'peers', 'tfjs_wasm.mjs');
-  if (!existsSync(join(root, 'bench', 'peers', 'node_modules', '@tensorflow', 'tfjs-backend-wasm'))) {
-    fail('the peer is not installed: run `npm install --prefix bench/peers` (TensorFlow.js 4.22, about 100 MB, from the npm registry)');
+  const script = join(root, 'bench', 'dev', 'peers', 'tfjs_wasm.mjs');
+  if (!existsSync(join(root, 'bench', 'dev', 'peers', 'node_modules', '@tensorflow', 'tfjs-backend-wasm'))) {
+    fail('the peer is not installed: run `npm install --prefix bench/dev/peers` (TensorFlow.js 4.22, about 100 MB, from the npm registry)');
   }
   const argv = [script, '--epochs', String(epochs), '--backend', peerBackend];
   if (limit) argv.push('--limit', limit);

