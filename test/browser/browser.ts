@@ -19,6 +19,7 @@ export function chromiumPath(): string {
 export async function launch(): Promise<Browser> {
   const args = ['--enable-unsafe-swiftshader']; // WebGL on SwiftShader where there is no GPU
   if (process.getuid?.() === 0) args.push('--no-sandbox'); // Chromium refuses to sandbox as root
+  if (process.env.CHROMIUM_JS_FLAGS) args.push(`--js-flags=${process.env.CHROMIUM_JS_FLAGS}`); // e.g. V8's inlining budget, to compare
   return chromium.launch({ executablePath: chromiumPath(), args });
 }
 

@@ -68,6 +68,13 @@ test('CPU on 2 workers: the same losses and accuracies as the CLI, bit for bit; 
   await other.page.close();
 });
 
+test('the SIMD kernels (WebAssembly) in the page: the same numbers as the CLI\'s --kernels simd', async () => {
+  const { record, page } = await runPage(`${server.url}?threads=2&kernels=simd&epochs=2&autostart=1`);
+  assert.is(record.backend.mode, 'float32 js, simd kernels');
+  assert.equal(numbers(record), numbers(cli(['--threads', '2', '--kernels', 'simd', '--epochs', '2'])));
+  await page.close();
+});
+
 test('gpu.js in WebGL2 (SwiftShader here): trains, agrees with the CPU to the printed digits', async () => {
   const { record, log, page } = await runPage(`${server.url}?backend=webgl2&limit=256&epochs=1&autostart=1`);
   assert.is(record.backend.name, 'gpujs');
