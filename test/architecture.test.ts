@@ -91,7 +91,7 @@ test('docs: every relative link in the README and docs/ names a file that exists
       const path = resolve(dirname(doc), file);
       if (!existsSync(path)) { broken.push(`${doc}: ${target}`); continue; }
       const last = Number(/L(\d+)$/.exec(lines ?? '')?.[1] ?? 0);
-      if (last > readFileSync(path, 'utf8').split('\n').length) broken.push(`${doc}: ${target} (the file is shorter)`);
+      if (last > 0 && last > readFileSync(path, 'utf8').split('\n').length) broken.push(`${doc}: ${target} (the file is shorter)`);
     }
   }
   assert.equal(broken, []);
