@@ -47,8 +47,10 @@ test('flags: --hidden and --dropout, defaults 128 and 0.2, reach the engine\'s s
   } finally {
     await engine.close();
   }
-  const one = await makeEngine(parseFlags(['--hidden', '5', '--threads', '4']));
+  const notes: string[] = [];
+  const one = await makeEngine(parseFlags(['--hidden', '5', '--threads', '4']), (line) => notes.push(line));
   assert.is(one.info.threads, 1); // fewer than 8 units: one block
+  assert.equal(notes, ['bench: --threads 4 capped at 1: the hidden layer\'s units are split in blocks of at least 8']);
   await one.close();
 });
 
