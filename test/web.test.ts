@@ -7,6 +7,10 @@ import { parseSettings, settingsQuery, defaultSettings, SettingsError } from '..
 import { browserOf, platformOf, machineOf } from '../src/web/device.ts';
 import { mnistDigit, SIDE } from '../src/train/data/digit.ts';
 import { loadMnist, packageDataDir } from '../src/node/mnist_files.ts';
+import { pageEngine } from '../src/web/workers/engines.ts';
+import { nodeThreads } from '../src/node/threads.ts';
+import { UserError } from '../src/train/errors.ts';
+import type { GpuJs } from '../src/train/engines/gpujs/engine.ts';
 
 test('settings: defaults, every parameter, and a link that round-trips', () => {
   assert.equal(parseSettings('', 4), defaultSettings(4));
@@ -105,6 +109,25 @@ test('digit: real test digits scaled up 10x come back close to themselves', () =
     }
     assert.ok(best > 0.7, `image ${i}: ${best.toFixed(2)} of the ink in common`);
   }
+});
+
+test('the page\'s engine: no WebGL for the backend asked is one message offering the CPU; no isolation is one thread and says why', async () => {
+  const noWebGl = { GPU: { isWebGL2Supported: false, isWebGLSupported: false } } as unknown as GpuJs;
+  const warnings: string[] = [];
+  const ctx = { cores: 2, isolated: false, gpujs: noWebGl, threads: nodeThreads, warn: (t: string) => warnings.push(t) };
+  for (const backend of ['webgl2', 'webgl'] as const) {
+    try {
+      await pageEngine({ ...defaultSettings(2), backend }, ctx);
+      assert.unreachable(backend);
+    } catch (e) {
+      assert.instance(e, UserError);
+      assert.is((e as Error).message, `${backend === 'webgl2' ? 'WebGL2' : 'WebGL'} is not available in this browser's workers (no GPU, or WebGL turned off): choose the CPU backend`);
+    }
+  }
+  const engine = await pageEngine({ ...defaultSettings(2), threads: 2 }, ctx);
+  assert.is(engine.info.threads, 1);
+  assert.match(warnings.join('\n'), /^one thread: this page is not cross-origin isolated/);
+  await engine.close();
 });
 
 test.run();

@@ -4,16 +4,14 @@
 
 import * as gpujsModule from 'gpu.js';
 import { runTraining } from '../../train/run.ts';
-import { MNIST_MODEL } from '../../nn/model.ts';
 import type { Trainer } from '../../train/loop.ts';
 import type { Engine } from '../../train/engines/engine.ts';
-import { CpuEngine } from '../../train/engines/cpu.ts';
-import { ThreadedEngine } from '../../train/engines/threaded/engine.ts';
-import { GpuJsEngine, type GpuJs } from '../../train/engines/gpujs/engine.ts';
-import { UserError, EXIT } from '../../train/errors.ts';
+import type { GpuJs } from '../../train/engines/gpujs/engine.ts';
+import { UserError } from '../../train/errors.ts';
 import type { Mnist } from '../../train/data/idx.ts';
 import { fetchMnist } from '../data.ts';
 import { webThreads } from './threads.ts';
+import { pageEngine } from './engines.ts';
 import { wrongDigits } from '../evaluation.ts';
 import type { FromTrainer, ToTrainer } from '../protocol.ts';
 import type { WebSettings } from '../settings.ts';
@@ -56,34 +54,17 @@ async function run({ settings, machine, base }: Extract<ToTrainer, { type: 'star
     post({ type: 'note', text: `loading ${file}: ${(bytes / 1e6).toFixed(1)} MB` });
   });
   post({ type: 'note', text: `data: ${data.train.count} training and ${data.test.count} test images` });
-  const engine = await makeEngine(settings, machine.cores, machine.gpu);
+  const lib = ((gpujsModule as unknown as { default?: GpuJs }).default ?? gpujsModule) as GpuJs;
+  const engine = await pageEngine(settings, {
+    cores: machine.cores, renderer: machine.gpu, isolated: crossOriginIsolated, gpujs: lib, threads: webThreads(machine.cores),
+    warn: (text) => post({ type: 'warning', text }),
+  });
   try {
     post({ type: 'state', state: 'training', backend: engine.info });
     await train(settings, engine, data, machine);
   } finally {
     await engine.close();
   }
-}
-
-async function makeEngine(s: WebSettings, cores: number, renderer: string | undefined): Promise<Engine> {
-  const options = { batchSize: s.batchSize, learningRate: s.learningRate, seed: s.seed, shape: { ...MNIST_MODEL, hidden: s.hidden, dropoutRate: s.dropout } };
-  if (s.backend !== 'cpu') {
-    const lib = ((gpujsModule as unknown as { default?: GpuJs }).default ?? gpujsModule) as GpuJs;
-    const mode = s.backend === 'gpujs-cpu' ? 'cpu' : s.backend;
-    const supported = mode === 'cpu' || (mode === 'webgl2' ? lib.GPU.isWebGL2Supported : lib.GPU.isWebGLSupported);
-    if (!supported) {
-      throw new UserError(`${mode === 'webgl2' ? 'WebGL2' : 'WebGL'} is not available in this browser's workers (no GPU, or WebGL turned off): choose the CPU backend`, EXIT.backend);
-    }
-    const gpu = new lib.GPU({ mode });
-    return new GpuJsEngine({ lib, gpu, mode, device: mode === 'cpu' ? undefined : renderer, warn: (text) => post({ type: 'warning', text: `gpu.js: ${text}` }) }, options);
-  }
-  let threads = s.threads;
-  if (threads > 1 && !crossOriginIsolated) {
-    threads = 1;
-    post({ type: 'warning', text: 'one thread: this page is not cross-origin isolated (its server sends no Cross-Origin-Opener-Policy / Cross-Origin-Embedder-Policy headers), so the browser gives it no SharedArrayBuffer for threads to share' });
-  }
-  if (s.kernels === 'naive' && threads === 1) return new CpuEngine(options);
-  return ThreadedEngine.create({ ...options, threads, kernels: s.kernels }, webThreads(cores));
 }
 
 async function train(s: WebSettings, engine: Engine, data: Mnist, machine: Parameters<typeof runTraining>[4]): Promise<void> {
