@@ -3,13 +3,14 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { dataDir } from './idx.ts';
 import { tempDir } from './helpers.ts';
+import { serve } from './serve.ts';
 import { FILES } from '../src/train/data/idx.ts';
 
 const web = (args: string[]) => spawnSync(process.execPath, ['dist/web.mjs', ...args], { encoding: 'utf8', timeout: 30_000 });
@@ -58,13 +59,9 @@ test('web --build DIR: the page and the gzip-compressed data; a missing data fil
 test('web: the server sends the isolation headers, the page, the data gzip-compressed, and 404s', async () => {
   const data = dataDir(6, 4);
   rmSync(join(data, FILES.testLabels));
-  const child = spawn(process.execPath, ['dist/web.mjs', '--port', '0', '--data', data], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const server = await serve(['--data', data]);
+  const url = server.url;
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (c) => { out += c; const m = /mnist-ts web page: (\S+)/.exec(out); if (m) resolve(m[1]); });
-      child.once('exit', (code) => reject(new Error(`exited ${code}`)));
-    });
     const page = await fetch(url);
     assert.is(page.status, 200);
     assert.is(page.headers.get('cross-origin-opener-policy'), 'same-origin');
@@ -77,7 +74,7 @@ test('web: the server sends the isolation headers, the page, the data gzip-compr
     assert.is((await fetch(new URL('../package.json', url))).status, 404, 'nothing outside the page');
     assert.is((await fetch(new URL('data/passwd.gz', url))).status, 404);
   } finally {
-    child.kill();
+    server.stop();
   }
 });
 

@@ -1,9 +1,9 @@
 // Helpers for the browser tests: Debian's Chromium driven by playwright-core (which downloads no
-// browser), and `npm run web`'s server on a free port.
+// browser), and `npm run web`'s server on a free port (../serve.ts).
 
 import { existsSync } from 'node:fs';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { chromium, type Browser, type Page } from 'playwright-core';
+export { serve, type Server } from '../serve.ts';
 
 const CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
 
@@ -21,26 +21,6 @@ export async function launch(): Promise<Browser> {
   if (process.getuid?.() === 0) args.push('--no-sandbox'); // Chromium refuses to sandbox as root
   if (process.env.CHROMIUM_JS_FLAGS) args.push(`--js-flags=${process.env.CHROMIUM_JS_FLAGS}`); // e.g. V8's inlining budget, to compare
   return chromium.launch({ executablePath: chromiumPath(), args });
-}
-
-export interface Server {
-  url: string;
-  stop(): void;
-}
-
-// `node dist/web.mjs ARGS --port 0` (dist/ is built by the test:browser script); resolves with its URL.
-export function serve(args: string[] = []): Promise<Server> {
-  const child: ChildProcess = spawn(process.execPath, ['dist/web.mjs', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk) => {
-      out += chunk;
-      const url = /mnist-ts web page: (http:\/\/\S+)/.exec(out)?.[1];
-      if (url) resolve({ url, stop: () => child.kill() });
-    });
-    child.stderr!.on('data', (chunk) => { out += chunk; });
-    child.once('exit', (code) => reject(new Error(`the server exited with ${code}: ${out}`)));
-  });
 }
 
 export type State = 'idle' | 'loading' | 'training' | 'done' | 'stopped' | 'error';
