@@ -122,9 +122,10 @@ function receive(m: FromTrainer, settings: WebSettings): void {
     case 'warning': warn(m.text); break;
     case 'state':
       setState(m.state);
+      if (m.stepsPerEpoch) { stepsPerEpoch = m.stepsPerEpoch; totalSteps = stepsPerEpoch * settings.epochs; }
       if (m.backend) note(`training: ${m.backend.name} (${m.backend.mode}, ${m.backend.threads} thread${m.backend.threads === 1 ? '' : 's'})`);
       break;
-    case 'steps': onSteps(m.epoch, m.points, settings); break;
+    case 'steps': onSteps(m.epoch, m.points); break;
     case 'epoch': {
       const at = m.epoch * stepsPerEpoch;
       curves.loss.epochs.push({ step: at, value: m.loss });
@@ -141,11 +142,7 @@ function receive(m: FromTrainer, settings: WebSettings): void {
   }
 }
 
-function onSteps(epoch: number, points: Float32Array, settings: WebSettings): void {
-  const logText = log.text();
-  const seen = /training on (\d+) images/.exec(logText);
-  if (seen) stepsPerEpoch = Math.ceil(Number(seen[1]) / settings.batchSize);
-  totalSteps = stepsPerEpoch * settings.epochs;
+function onSteps(epoch: number, points: Float32Array): void {
   const loss: [number, number][] = [], acc: [number, number][] = [];
   for (let i = 0; i < points.length; i += 3) { loss.push([points[i], points[i + 1]]); acc.push([points[i], points[i + 2]]); }
   if (loss.length > 0 && loss[0][0] === 1) { epochLast = { step: 0, mean: 0 }; epochLastAcc = { step: 0, mean: 0 }; }

@@ -12,7 +12,7 @@ export type FromTrainer =
   | { type: 'log'; text: string } // Keras log text, with the bar's \r redraws
   | { type: 'note'; text: string } // the status line: what is happening (loading, stopping)
   | { type: 'warning'; text: string } // kept on screen: why the run is not what was asked (one thread, a gpu.js fallback)
-  | { type: 'state'; state: 'loading' | 'training'; backend?: BackendInfo }
+  | { type: 'state'; state: 'loading' | 'training'; backend?: BackendInfo; stepsPerEpoch?: number }
   | { type: 'steps'; epoch: number; points: Float32Array } // [step, loss, accuracy] triples, running means
   | { type: 'epoch'; epoch: number; loss: number; accuracy: number; seconds: number }
   | { type: 'weights'; W1: Float32Array; hidden: number } // (784, H): the hidden units' input weights

@@ -60,15 +60,15 @@ async function run({ settings, machine, base }: Extract<ToTrainer, { type: 'star
     warn: (text) => post({ type: 'warning', text }),
   });
   try {
-    post({ type: 'state', state: 'training', backend: engine.info });
-    await train(settings, engine, data, machine);
+    const trainCount = Math.min(settings.limit ?? data.train.count, data.train.count);
+    post({ type: 'state', state: 'training', backend: engine.info, stepsPerEpoch: Math.ceil(trainCount / settings.batchSize) });
+    await train(settings, engine, data, trainCount, machine);
   } finally {
     await engine.close();
   }
 }
 
-async function train(s: WebSettings, engine: Engine, data: Mnist, machine: Parameters<typeof runTraining>[4]): Promise<void> {
-  const trainCount = Math.min(s.limit ?? data.train.count, data.train.count);
+async function train(s: WebSettings, engine: Engine, data: Mnist, trainCount: number, machine: Parameters<typeof runTraining>[4]): Promise<void> {
   let points: number[] = [];
   let lastPost = 0;
   let lastWeights = performance.now();
