@@ -115,6 +115,12 @@ test('gatherRows/gatherCols list exactly the non-zeros, in order', () => {
   assert.equal([nz.colIndex[1 * 3], nz.colValue[1 * 3]], [0, 2]);
   assert.equal([nz.colIndex[2 * 3], nz.colValue[2 * 3]], [1, 5]);
   assert.throws(() => matmulForwardSparse(new Float32Array(6), nz, new Float32Array(8), 3, 3, 2), /non-zeros gathered for 3x4/);
+  // The indices are 16-bit: the largest batch and width that fit are allowed, one more is refused.
+  const widest = makeNonZeros(1, 65536);
+  gatherRows(widest, Object.assign(new Float32Array(65536), { 65535: 1 }), 0, 1);
+  assert.equal([widest.rowCount[0], widest.rowIndex[0]], [1, 65535]);
+  assert.throws(() => makeNonZeros(65537, 4), /at most 65536 rows and columns, not 65537x4/);
+  assert.throws(() => makeNonZeros(2, 65537), /not 2x65537/);
 });
 
 test('adamUpdateFast equals adamUpdate over several steps, and flags NaN and infinite gradients', () => {

@@ -7,9 +7,10 @@ export interface Arena {
   f32(n: number): Float32Array;
   f64(n: number): Float64Array;
   i32(n: number): Int32Array;
+  u16(n: number): Uint16Array;
 }
 
-export const HEAP: Arena = { f32: (n) => new Float32Array(n), f64: (n) => new Float64Array(n), i32: (n) => new Int32Array(n) };
+export const HEAP: Arena = { f32: (n) => new Float32Array(n), f64: (n) => new Float64Array(n), i32: (n) => new Int32Array(n), u16: (n) => new Uint16Array(n) };
 
 // With buffer null, only counts: arena.used after the same calls is the region's size.
 export function regionArena(buffer: ArrayBufferLike | null, offset: number): Arena & { used: number } {
@@ -23,6 +24,7 @@ export function regionArena(buffer: ArrayBufferLike | null, offset: number): Are
     f32: (n: number) => arena.take((b, o, k) => new Float32Array(b, o, k), n, 4),
     f64: (n: number) => arena.take((b, o, k) => new Float64Array(b, o, k), n, 8),
     i32: (n: number) => arena.take((b, o, k) => new Int32Array(b, o, k), n, 4),
+    u16: (n: number) => arena.take((b, o, k) => new Uint16Array(b, o, k), n, 2),
   };
   return arena;
 }

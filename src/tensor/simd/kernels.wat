@@ -64,7 +64,7 @@
       (f32.eq (local.get $spoison) (f32.const 0))))
 
   ;; out (B,OUT) = x · W (IN,OUT), x given as its non-zeros by row: row b's sit at slots
-  ;; [b·IN, b·IN + rowCount[b]) of rowIndex (i32) and rowValue (f64, exact float32 pixel values).
+  ;; [b·IN, b·IN + rowCount[b]) of rowIndex (u16) and rowValue (f64, exact float32 pixel values).
   ;; 16 outputs a pass in four vector accumulators (the JS twin keeps 8 in registers), then 8.
   (func (export "sparseForward")
     (param $out i32) (param $rowCount i32) (param $rowIndex i32) (param $rowValue i32) (param $W i32)
@@ -90,7 +90,7 @@
               (br_if $sumDone (i32.ge_u (local.get $k) (local.get $end)))
               (local.set $a (f32x4.splat (f32.demote_f64 (f64.load (i32.add (local.get $rowValue) (i32.shl (local.get $k) (i32.const 3)))))))
               (local.set $w (i32.add (local.get $W) (i32.shl (i32.add (local.get $o)
-                (i32.mul (i32.load (i32.add (local.get $rowIndex) (i32.shl (local.get $k) (i32.const 2)))) (local.get $OUT))) (i32.const 2))))
+                (i32.mul (i32.load16_u (i32.add (local.get $rowIndex) (i32.shl (local.get $k) (i32.const 1)))) (local.get $OUT))) (i32.const 2))))
               (local.set $s0 (f32x4.add (local.get $s0) (f32x4.mul (local.get $a) (v128.load (local.get $w)))))
               (local.set $s1 (f32x4.add (local.get $s1) (f32x4.mul (local.get $a) (v128.load offset=16 (local.get $w)))))
               (local.set $s2 (f32x4.add (local.get $s2) (f32x4.mul (local.get $a) (v128.load offset=32 (local.get $w)))))
@@ -117,7 +117,7 @@
             (local.set $a (f32x4.splat (f32.demote_f64 (f64.load (i32.add (local.get $rowValue) (i32.shl (local.get $k) (i32.const 3)))))))
             ;; W's row rowIndex[k], columns o..o+7
             (local.set $w (i32.add (local.get $W) (i32.shl (i32.add (local.get $o)
-              (i32.mul (i32.load (i32.add (local.get $rowIndex) (i32.shl (local.get $k) (i32.const 2)))) (local.get $OUT))) (i32.const 2))))
+              (i32.mul (i32.load16_u (i32.add (local.get $rowIndex) (i32.shl (local.get $k) (i32.const 1)))) (local.get $OUT))) (i32.const 2))))
             (local.set $s0 (f32x4.add (local.get $s0) (f32x4.mul (local.get $a) (v128.load (local.get $w)))))
             (local.set $s1 (f32x4.add (local.get $s1) (f32x4.mul (local.get $a) (v128.load offset=16 (local.get $w)))))
             (local.set $k (i32.add (local.get $k) (i32.const 1)))
@@ -172,7 +172,7 @@
                     (local.set $a (f32x4.splat (f32.demote_f64 (f64.load (i32.add (local.get $colValue) (i32.shl (local.get $k) (i32.const 3)))))))
                     ;; dout's row colIndex[k], columns o..o+7
                     (local.set $d (i32.add (local.get $dout) (i32.shl (i32.add (local.get $o)
-                      (i32.mul (i32.load (i32.add (local.get $colIndex) (i32.shl (local.get $k) (i32.const 2)))) (local.get $OUT))) (i32.const 2))))
+                      (i32.mul (i32.load16_u (i32.add (local.get $colIndex) (i32.shl (local.get $k) (i32.const 1)))) (local.get $OUT))) (i32.const 2))))
                     (local.set $s0 (f32x4.add (local.get $s0) (f32x4.mul (local.get $a) (v128.load (local.get $d)))))
                     (local.set $s1 (f32x4.add (local.get $s1) (f32x4.mul (local.get $a) (v128.load offset=16 (local.get $d)))))
                     (local.set $k (i32.add (local.get $k) (i32.const 1)))
