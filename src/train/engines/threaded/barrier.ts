@@ -15,6 +15,7 @@ export const CTL = {
   finiteW1: 24, // finiteW1 + t: 0 when thread t's fused kernel met a non-finite W1 gradient (never stored)
   fromImages: 40, // 1 when this step's batch is rows of the shared image set (examples), 0 when floats in x
   imageSet: 41, // bumped when thread 0 posts the workers another image set
+  nextCount: 42, // how many of shared.next hold the likely next batch (Slice.prefetchNext), 0 for none
   // work + 16t: the next chunk of block t's W1 rows to update, claimed with Atomics.add by whichever
   // thread gets there (slice.ts, update); work + 16t + 1: the step whose gradient for block t is
   // ready. 16 words (64 bytes) apart, so that two blocks' counters never share a cache line.

@@ -24,7 +24,8 @@ import { KERAS_ADAM } from '../../../nn/optimizer.ts';
 import { glorotUniform } from '../../../tensor/init.ts';
 import { makeRng, type Rng } from '../../../tensor/rng.ts';
 import type { AdamConfig } from '../../../tensor/adam.ts';
-import { Slice, blocks, type Block, type KernelSet, type SharedViews } from './slice.ts';
+import { Slice, type KernelSet, type SharedViews } from './slice.ts';
+import { blocks, type Block } from './blocks.ts';
 import { sharedViews, readFailure, simdMemory, threadKernels, type WorkerSetup } from './shared.ts';
 import { type Engine, type EngineOptions, type BackendInfo, firstNonFinite, shapeOf } from '../engine.ts';
 import { barrier, BarrierBroken, CTL, COMMAND } from './barrier.ts';
@@ -72,9 +73,6 @@ export class ThreadedEngine implements Engine {
   private broken = false;
   private readonly x: Float32Array; private readonly y: Uint8Array; // for trainBatch's fallback
   private images: Uint8Array | null = null; // the image set the workers have (shareImages)
-  private imageWords: Uint32Array = new Uint32Array(0);
-  private next: Uint32Array = new Uint32Array(0); private nextStart = 0; private nextCount = 0;
-  prefetchedSum = 0; // what prefetchNext read, kept so that its reads are not optimized away
   readonly threads: number;
   readonly maxBatch: number;
   private readonly all: Block[];
@@ -157,17 +155,18 @@ export class ThreadedEngine implements Engine {
     const t0 = this.profile ? performance.now() : 0;
     this.command(B, COMMAND.train); // checks B and that the workers are alive before anything is posted
     if (this.images !== images) this.shareImages(images); // once per image set, not per batch
-    const { examples, y } = this.views;
+    const { examples, y, next } = this.views;
     for (let b = 0; b < B; b++) {
       const example = order[start + b];
       examples[b] = example;
       y[b] = labels[example];
     }
+    // The next batch, most likely (Slice.prefetchNext): the next B rows of the same order.
+    const nextCount = Math.max(0, Math.min(B, order.length - start - B));
+    for (let b = 0; b < nextCount; b++) next[b] = order[start + B + b];
+    Atomics.store(this.ctl, CTL.nextCount, nextCount);
     Atomics.store(this.ctl, CTL.fromImages, 1);
     if (this.profile) this.profile.add('data', t0);
-    this.next = order; // the next batch, most likely: see prefetchNext
-    this.nextStart = start + B;
-    this.nextCount = Math.max(0, Math.min(B, order.length - start - B));
     return this.step(B, true, this.profile ? performance.now() : 0);
   }
 
@@ -176,7 +175,6 @@ export class ThreadedEngine implements Engine {
   // with that number (an older one, left by a step that never ran, is passed over).
   private shareImages(images: Uint8Array): void {
     this.images = images;
-    this.imageWords = new Uint32Array(images.buffer, images.byteOffset, images.length >> 2);
     this.slice.useImages(images);
     const id = Atomics.load(this.ctl, CTL.imageSet) + 1;
     for (const worker of this.workers) worker.post({ id, images });
@@ -191,7 +189,7 @@ export class ThreadedEngine implements Engine {
     slice.gather(B, fromImages);
     slice.forward(B, true);
     this.sync(); // every block's share of the logits is in
-    this.prefetchNext();
+    if (fromImages) slice.prefetchNext();
     if (profile) t0 = profile.add('forward', t0);
     const lossSum = slice.loss(B);
     if (profile) t0 = profile.add('loss', t0);
@@ -203,21 +201,6 @@ export class ThreadedEngine implements Engine {
     this.gradsFinite = finite;
     if (profile) { profile.add('optimizer', t0); profile.steps++; }
     return lossSum;
-  }
-
-  // Each step starts with every thread reading 32 images scattered over 47 MB. So, in the middle of a
-  // step, thread 0 reads one word of each 64-byte line of what is most likely the next batch (the
-  // next rows of the same order), bringing them into the cache the cores share. A wrong guess (a new
-  // epoch's order) only costs the reads.
-  private prefetchNext(): void {
-    const order = this.next, words = this.imageWords, W = this.shape.inputs >> 2;
-    let sum = 0;
-    for (let b = 0; b < this.nextCount; b++) {
-      const from = order[this.nextStart + b] * W;
-      for (let q = 0; q < W; q += 16) sum += words[from + q];
-    }
-    this.prefetchedSum = sum;
-    this.nextCount = 0;
   }
 
   evalStep(x: Float32Array, y: Uint8Array, B: number): number {

@@ -2,7 +2,8 @@
 // by each worker (worker.ts): control words, then the flat parameters and the per-step data.
 
 import type { ModelShape } from '../../../nn/model.ts';
-import { KERNELS, arenaBytes, type Block, type Kernels, type KernelSet, type SharedViews } from './slice.ts';
+import { KERNELS, arenaBytes, type Kernels, type KernelSet, type SharedViews } from './slice.ts';
+import type { Block } from './blocks.ts';
 import { HEAP, regionArena, type Arena } from '../../../tensor/simd/arena.ts';
 import { makeMemory, simdKernels } from '../../../tensor/simd/simd.ts';
 import type { AdamConfig } from '../../../tensor/adam.ts';
@@ -48,7 +49,7 @@ export function sharedViews(buffer: ArrayBufferLike | null, shape: ModelShape, m
   const views: SharedViews = {
     params: f32(P), grads: f32(P), m: f32(P), v: f32(P),
     x: f32(maxBatch * IN), y: take((b, o, k) => new Uint8Array(b, o, k), maxBatch, 1),
-    examples: i32(maxBatch),
+    examples: i32(maxBatch), next: i32(maxBatch),
     partials: f32(threads * maxBatch * C),
     dpreact: f32(maxBatch * H),
     lit: take((b, o, k) => new Uint8Array(b, o, k), threads * IN, 1),

@@ -2,7 +2,8 @@
 // then runs its block of every step, meeting the other threads at the barriers. A host starts it
 // (src/node/worker_entry.ts, the web page's worker) and hands it its setup and inbox.
 
-import { Slice, blocks } from './slice.ts';
+import { Slice } from './slice.ts';
+import { blocks } from './blocks.ts';
 import { sharedViews, writeFailure, threadKernels, type WorkerSetup } from './shared.ts';
 import type { ThreadInbox } from './host.ts';
 import { PIXEL_SCALE } from '../../data/batch.ts';
@@ -43,12 +44,13 @@ export async function runWorker(setup: WorkerSetup, inbox: ThreadInbox): Promise
       if (command === COMMAND.exit) return true;
       if (command !== COMMAND.train && command !== COMMAND.eval) throw new Error(`unknown command ${command}`);
       const B = Atomics.load(ctl, CTL.batch);
-      const training = command === COMMAND.train;
+      const training = command === COMMAND.train, fromImages = Atomics.load(ctl, CTL.fromImages) === 1;
       if (training) slice.drawMask(B);
-      slice.gather(B, Atomics.load(ctl, CTL.fromImages) === 1);
+      slice.gather(B, fromImages);
       slice.forward(B, training);
       barrier(ctl, threads); // every block's share of the logits is in
       if (!training) continue;
+      if (fromImages) slice.prefetchNext();
       slice.loss(B);
       slice.backward(B);
       Atomics.store(ctl, CTL.finite + t, slice.update() ? 1 : 0);
