@@ -169,6 +169,53 @@ test('fused bias+ReLU+dropout forward and its backward equal the naive chain bit
   assert.equal([...dpreF], [...dpreN]);
 });
 
+test('fused bias+ReLU+dropout and its backward, branch-free, still equal the naive chain with NaN and infinite values', () => {
+  const rng = makeRng(47);
+  const B = 4, OUT = 9, n = B * OUT, rate = 0.2;
+  const mask = new Float32Array(n);
+  dropoutForward(new Float32Array(n), mask, new Float32Array(n).fill(1), rate, n, makeRng(3));
+  for (const [where, bad] of [[0, NaN], [5, Infinity], [11, -Infinity]] as const) {
+    const base = randomF32(n, rng), bias = randomF32(OUT, rng, -0.3, 0.3);
+    base[where] = bad;
+    const preN = base.slice(), relu = new Float32Array(n), outN = new Float32Array(n);
+    biasForward(preN, bias, B, OUT);
+    reluForward(relu, preN, n);
+    for (let i = 0; i < n; i++) outN[i] = relu[i] * mask[i];
+    const preF = base.slice(), outF = new Float32Array(n);
+    biasReluDropoutForward(outF, preF, bias, mask, B, OUT);
+    assert.equal([...preF], [...preN], `preact with ${bad}`);
+    assert.equal([...outF], [...outN], `out with ${bad}`);
+    assert.is(outF[where], bad === Infinity ? Infinity : 0, `ReLU of ${bad}`);
+    // backward: a non-finite gradient at a unit ReLU switched off must not reach dpreact
+    const dout = randomF32(n, rng), preact = base.slice().map((v, i) => (i === where ? -1 : v));
+    dout[where] = bad;
+    const dhid = new Float32Array(n), dpreN = new Float32Array(n), dpreF = new Float32Array(n);
+    dropoutBackward(dhid, dout, mask, n);
+    reluBackward(dpreN, dhid, preact, n);
+    reluDropoutBackward(dpreF, dout, preact, mask, n);
+    assert.equal([...dpreF], [...dpreN], `dpreact with ${bad}`);
+    assert.is(dpreF[where], 0);
+  }
+});
+
+test('dense layer-2 twins match the naive loops where a zero input meets an infinite weight (NaN, as 0·Infinity is)', () => {
+  const B = 2, IN = 3, OUT = 9;
+  const inp = new Float32Array([0, 1, 2, 0, 0.5, 0]), weight = randomF32(IN * OUT, makeRng(48));
+  weight[0] = Infinity; // row 0 meets only zero inputs
+  const naive = new Float32Array(B * OUT), fast = new Float32Array(B * OUT);
+  matmulForward(naive, inp, weight, B, IN, OUT);
+  matmulForwardFast(fast, inp, weight, B, IN, OUT);
+  assert.equal([...fast], [...naive]);
+  assert.ok(Number.isNaN(fast[0]) && Number.isNaN(fast[OUT]));
+  const dout = randomF32(B * OUT, makeRng(49));
+  dout[1] = -Infinity;
+  const [dwN, dwF, diN, diF] = [IN * OUT, IN * OUT, B * IN, B * IN].map((k) => new Float32Array(k));
+  matmulBackward(diN, dwN, dout, inp, weight, B, IN, OUT);
+  matmulBackwardFast(diF, dwF, dout, inp, weight, B, IN, OUT);
+  assert.equal([...dwF], [...dwN]);
+  assert.ok(Number.isNaN(dwF[1]), '0·-Infinity in dweight');
+});
+
 test('fused layer-1 gradient + Adam equals its chain: bit for bit the fast kernels, 1e-5 the naive ones', () => {
   const rng = makeRng(44);
   const B = 7, IN = 12, OUT = 11, n = IN * OUT; // OUT not a multiple of 8: the tail loop too
