@@ -216,7 +216,7 @@ test('dense layer-2 twins match the naive loops where a zero input meets an infi
   assert.ok(Number.isNaN(dwF[1]), '0·-Infinity in dweight');
 });
 
-test('fused layer-1 gradient + Adam equals its chain: bit for bit the fast kernels, 1e-5 the naive ones', () => {
+test('fused layer-1 gradient + Adam equals its chain: bit for bit the fast kernels (dout as float32 or float64), 1e-5 the naive ones', () => {
   const rng = makeRng(44);
   const B = 7, IN = 12, OUT = 11, n = IN * OUT; // OUT not a multiple of 8: the tail loop too
   const never = 4, sometimes = 9; // pixel 4 is never lit; pixel 9 only in odd steps
@@ -224,6 +224,7 @@ test('fused layer-1 gradient + Adam equals its chain: bit for bit the fast kerne
   const [Wc, mc, vc, dWc] = [W0.slice(), new Float32Array(n), new Float32Array(n), new Float32Array(n)]; // fast chain
   const [Wn, mn, vn, dWn] = [W0.slice(), new Float32Array(n), new Float32Array(n), new Float32Array(n)]; // naive chain
   const [Wf, mf, vf, gradRow] = [W0.slice(), new Float32Array(n), new Float32Array(n), new Float32Array(OUT)]; // fused
+  const [W64, m64, v64] = [W0.slice(), new Float32Array(n), new Float32Array(n)], lit64 = new Uint8Array(IN); // fused, dout as float64
   const lit = new Uint8Array(IN), nz = makeNonZeros(B, IN);
   for (let t = 1; t <= 6; t++) {
     const x = sprinkleZeros(randomF32(B * IN, rng, 0, 1), 0.6, rng);
@@ -241,6 +242,8 @@ test('fused layer-1 gradient + Adam equals its chain: bit for bit the fast kerne
     matmulBackward(null, dWn, dout, x, Wn, B, IN, OUT);
     assert.ok(adamUpdate(Wn, mn, vn, dWn, KERAS_ADAM, t, n));
     assert.ok(sparseBackwardAdam(Wf, mf, vf, gradRow, dout, nz, lit, KERAS_ADAM, t, B, IN, OUT));
+    assert.ok(sparseBackwardAdam(W64, m64, v64, new Float32Array(OUT), Float64Array.from(dout), nz, lit64, KERAS_ADAM, t, B, IN, OUT));
+    assert.equal([...W64, ...m64, ...v64], [...Wf, ...mf, ...vf], `dout as a Float64Array, step ${t}`);
     for (const [name, fused, chain] of [['W', Wf, Wc], ['m', mf, mc], ['v', vf, vc], ['last row of dW', gradRow, dWc.subarray(n - OUT)]] as const) {
       assert.equal([...fused], [...chain], `${name}, step ${t}`);
     }

@@ -58,8 +58,9 @@ export function reluDropoutBackward(
 
 // Layer 1's weight gradient and Adam on its weights, fused, for the fast path. Twin of
 //   dW.fill(0); matmulBackwardSparse(dW, dout, nz, B, IN, OUT); adamUpdateFast(W, m, v, dW, config, t, IN·OUT)
-// and equal to it bit for bit. W, m and v are (IN,OUT); dout is (B,OUT); nz holds the batch's
-// non-zeros by column; gradRow is (OUT) scratch. Faster because each row of dW is summed into
+// and equal to it bit for bit. W, m and v are (IN,OUT); dout is (B,OUT), float32 values, also taken
+// as a Float64Array (then no conversion per multiply-add); nz holds the batch's non-zeros by column;
+// gradRow is (OUT) scratch. Faster because each row of dW is summed into
 // gradRow, which stays in the L1 cache, and fed to Adam at once: one pass over W instead of three,
 // and the (IN,OUT) gradient is never written (nor zeroed, nor read back); `npm run bench:kernels`
 // (its fused row) measures it against the naive chain. Rows of pixels never lit so far (lit[i] = 0;
@@ -67,7 +68,7 @@ export function reluDropoutBackward(
 // (67 of MNIST's 784 pixels). Returns false if any gradient was NaN or infinite.
 // Only rows i0..i1-1 when given: rows are independent, so threads can share one W's rows out.
 export function sparseBackwardAdam(
-  W: Float32Array, m: Float32Array, v: Float32Array, gradRow: Float32Array, dout: Float32Array, nz: NonZeros,
+  W: Float32Array, m: Float32Array, v: Float32Array, gradRow: Float32Array, dout: Float32Array | Float64Array, nz: NonZeros,
   lit: Uint8Array, config: AdamConfig, t: number, B: number, IN: number, OUT: number, i0 = 0, i1 = IN,
 ): boolean {
   if (W.length !== IN * OUT || m.length < IN * OUT || v.length < IN * OUT || gradRow.length !== OUT || dout.length < B * OUT

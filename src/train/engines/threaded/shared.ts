@@ -51,7 +51,7 @@ export function sharedViews(buffer: ArrayBufferLike | null, shape: ModelShape, m
     x: f32(maxBatch * IN), y: take((b, o, k) => new Uint8Array(b, o, k), maxBatch, 1),
     examples: i32(maxBatch), next: i32(maxBatch),
     partials: f32(threads * maxBatch * C),
-    dpreact: f32(maxBatch * H),
+    dpreact: f32(maxBatch * H), dpreact64: take((b, o, k) => new Float64Array(b, o, k), maxBatch * H, 8),
     lit: take((b, o, k) => new Uint8Array(b, o, k), threads * IN, 1),
     failure: take((b, o, k) => new Uint8Array(b, o, k), FAILURE_BYTES, 1),
     ctl,
@@ -93,7 +93,7 @@ export function threadKernels(set: KernelSet, memory: WebAssembly.Memory | null,
   const kernels: Kernels = {
     ...KERNELS.fast, name: 'simd',
     layer1Forward: (out, _x, nz, W, B, IN, OUT) => simd.matmulForwardSparse(out, nz, W, B, IN, OUT),
-    adamUpdate: simd.adamUpdate, layer1BackwardAdam: simd.sparseBackwardAdam,
+    adamUpdate: simd.adamUpdate, layer1BackwardAdam: simd.sparseBackwardAdam, gradientIn64: false,
   };
   return { kernels, arena: regionArena(memory.buffer, at) };
 }

@@ -33,6 +33,9 @@ export interface Kernels {
   adamUpdate: typeof adamUpdate;
   // Layer 1's weight gradient fused with its Adam step (then layer1Backward is not called), or null.
   layer1BackwardAdam: typeof sparseBackwardAdam | null;
+  // Whether the fused step reads layer 1's output gradient from a float64 copy (dpreact64): its
+  // multiply-adds then skip a float32 -> float64 conversion each (npm run bench:ab: 0.987).
+  gradientIn64: boolean;
 }
 
 export const KERNELS: Record<'naive' | 'fast', Kernels> = {
@@ -40,14 +43,14 @@ export const KERNELS: Record<'naive' | 'fast', Kernels> = {
     name: 'naive', sparse: false,
     layer1Forward: (out, x, _nz, W, B, IN, OUT) => matmulForward(out, x, W, B, IN, OUT),
     layer1Backward: (dW, dout, x, _nz, W, B, IN, OUT) => matmulBackward(null, dW, dout, x, W, B, IN, OUT),
-    matmulForward, matmulBackward, adamUpdate, layer1BackwardAdam: null,
+    matmulForward, matmulBackward, adamUpdate, layer1BackwardAdam: null, gradientIn64: false,
   },
   fast: {
     name: 'fast', sparse: true,
     layer1Forward: (out, _x, nz, W, B, IN, OUT) => matmulForwardSparse(out, nz, W, B, IN, OUT),
     layer1Backward: (dW, dout, _x, nz, _W, B, IN, OUT) => matmulBackwardSparse(dW, dout, nz, B, IN, OUT),
     matmulForward: matmulForwardFast, matmulBackward: matmulBackwardFast, adamUpdate: adamUpdateFast,
-    layer1BackwardAdam: sparseBackwardAdam,
+    layer1BackwardAdam: sparseBackwardAdam, gradientIn64: true,
   },
 };
 
@@ -66,6 +69,7 @@ export interface SharedViews {
   // far, (IN) at t·IN: shared so that a thread done with its own W1 rows can update another block's
   // (see update).
   dpreact: Float32Array; // (maxBatch, H) in blocks
+  dpreact64: Float64Array; // (maxBatch, H) the same values as float64, for kernels with gradientIn64
   lit: Uint8Array; // (T, IN)
   failure: Uint8Array; // a failing worker's message (shared.ts, writeFailure)
   ctl: Int32Array; // the control words (barrier.ts's CTL)
@@ -74,7 +78,7 @@ export interface SharedViews {
 // The W1 rows of one block, as update() hands them out between threads (CHUNK rows at a time).
 interface W1Block {
   W1: Float32Array; m: Float32Array; v: Float32Array; // (IN,Ht)
-  dpreact: Float32Array; // (maxBatch,Ht)
+  dpreact: Float32Array | Float64Array; // (maxBatch,Ht) shared.dpreact's or, with gradientIn64, dpreact64's
   lit: Uint8Array; // (IN)
   gradRow: Float32Array; // (Ht) this thread's scratch for this block
   Ht: number;
@@ -156,7 +160,8 @@ export class Slice {
     [this.mW1, this.vW1] = [this.mBlock, this.vBlock].map((buf) => buf.subarray(0, IN * Ht));
     const w1Blocks: W1Block[] = all.map(({ h0, hidden, offset }, u) => ({
       W1: shared.params.subarray(offset, offset + IN * hidden), m: shared.m.subarray(offset, offset + IN * hidden),
-      v: shared.v.subarray(offset, offset + IN * hidden), dpreact: shared.dpreact.subarray(maxBatch * h0, maxBatch * (h0 + hidden)),
+      v: shared.v.subarray(offset, offset + IN * hidden),
+      dpreact: (kernels.gradientIn64 ? shared.dpreact64 : shared.dpreact).subarray(maxBatch * h0, maxBatch * (h0 + hidden)),
       lit: shared.lit.subarray(u * IN, (u + 1) * IN), gradRow: gradRows[u], Ht: hidden,
     }));
     this.lit = w1Blocks[t].lit;
@@ -262,6 +267,7 @@ export class Slice {
     const { shape: { inputs: IN, classes: C }, Ht, kernels: { matmulBackward, layer1Backward, layer1BackwardAdam }, shared: { ctl, y } } = this;
     const { probs, dlogits, db2, dhidden, dW2, hidden, W2, dpreact, preact, mask, db1, dW1, nz, W1, t } = this;
     const zeroed = layer1BackwardAdam !== null ? this.gRest : this.gBlock; // dW1 stays zero with the fused kernel
+    const dpreact64 = this.kernels.gradientIn64 ? this.shared.dpreact64.subarray(this.maxBatch * this.all[t].h0) : null;
     return (B) => {
       this.batch = B;
       // No thread is still at the last step's chunks (the end barrier), and none takes this step's
@@ -275,6 +281,7 @@ export class Slice {
       dpreact.fill(0, 0, B * Ht);
       reluDropoutBackward(dpreact, dhidden, preact, mask, B * Ht);
       biasBackward(db1, dpreact, B, Ht);
+      if (dpreact64 !== null) for (let i = 0; i < B * Ht; i++) dpreact64[i] = dpreact[i];
       if (layer1BackwardAdam === null) layer1Backward(dW1, dpreact, this.input, nz, W1, B, IN, Ht);
       else Atomics.store(ctl, CTL.work + 16 * t + 1, this.step + 1); // block t's W1 rows are open to every thread
     };
