@@ -36,8 +36,17 @@ const W1 = new Float32Array(IN * H); glorotUniform(W1, IN, H, rng);
 const W2 = new Float32Array(H * C); glorotUniform(W2, H, C, rng);
 const b1 = rand(H, 0.05), dW1 = new Float32Array(IN * H), dW2 = new Float32Array(H * C);
 const preact = new Float32Array(B * H), out1 = new Float32Array(B * H), dpre = rand(B * H, 0.01), dhid = new Float32Array(B * H);
-const hidden = rand(B * H).map((v) => (v > 0 && nextFloat(rng) > 0.2 ? v : 0)); // ReLU then dropout: ~60% zeros
-const mask = Float32Array.from({ length: B * H }, () => (nextFloat(rng) < 0.2 ? 0 : 1.25));
+// The hidden layer's values come fresh each call, as in training (VARIANTS sets cycled through): with
+// the same values every call the CPU would learn where the zeros and the signs are, and a branch on
+// them would look free.
+const VARIANTS = 64;
+const hiddens = Array.from({ length: VARIANTS }, () => rand(B * H).map((v) => (v > 0 && nextFloat(rng) > 0.2 ? v : 0))); // ReLU then dropout: ~60% zeros
+const masks = Array.from({ length: VARIANTS }, () => Float32Array.from({ length: B * H }, () => (nextFloat(rng) < 0.2 ? 0 : 1.25)));
+const preacts = Array.from({ length: VARIANTS }, () => rand(B * H)); // pre-activations, signs at random
+let variant = 0;
+const fresh = () => (variant = (variant + 1) % VARIANTS);
+const hiddenNext = () => hiddens[fresh()];
+const preactNext = () => { const k = fresh(); preact.set(preacts[k]); return k; }; // biasForward changes preact in place
 const logits = new Float32Array(B * C), dlogits = rand(B * C, 0.03);
 const params = rand(P, 0.05), grads = rand(P, 1e-3), m = new Float32Array(P), v = new Float32Array(P);
 const nz = makeNonZeros(B, IN);
@@ -56,16 +65,16 @@ const rows: Row[] = [
     naive: () => matmulBackward(null, dW1, dpre, nextX(), W1, B, IN, H),
     fast: () => { gathered(); matmulBackwardSparse(dW1, dpre, nz, B, IN, H); }, note: 'fast includes gathering rows and columns' },
   { name: 'layer 2 forward  H·W2 (32x128x10)', flops: 2 * B * H * C,
-    naive: () => matmulForward(logits, hidden, W2, B, H, C), fast: () => matmulForwardFast(logits, hidden, W2, B, H, C) },
+    naive: () => matmulForward(logits, hiddenNext(), W2, B, H, C), fast: () => matmulForwardFast(logits, hiddenNext(), W2, B, H, C) },
   { name: 'layer 2 backward dW2 and dH', flops: 4 * B * H * C,
-    naive: () => { matmulBackward(dhid, dW2, dlogits, hidden, W2, B, H, C); },
-    fast: () => { matmulBackwardFast(dhid, dW2, dlogits, hidden, W2, B, H, C); } },
+    naive: () => { matmulBackward(dhid, dW2, dlogits, hiddenNext(), W2, B, H, C); },
+    fast: () => { matmulBackwardFast(dhid, dW2, dlogits, hiddenNext(), W2, B, H, C); } },
   { name: 'bias+ReLU+dropout forward (32x128)', flops: 3 * B * H,
-    naive: () => { biasForward(preact, b1, B, H); reluForward(out1, preact, B * H); dropoutForward(out1, mask, out1, 0.2, B * H, rng); },
-    fast: () => biasReluDropoutForward(out1, preact, b1, mask, B, H), note: 'naive draws its mask, fast is given one' },
+    naive: () => { preactNext(); biasForward(preact, b1, B, H); reluForward(out1, preact, B * H); dropoutForward(out1, masks[0], out1, 0.2, B * H, rng); },
+    fast: () => { const k = preactNext(); biasReluDropoutForward(out1, preact, b1, masks[k], B, H); }, note: 'naive draws its mask, fast is given one' },
   { name: 'ReLU+dropout backward (32x128)', flops: 2 * B * H,
-    naive: () => { dhid.fill(0); dropoutBackward(dhid, dpre, mask, B * H); reluBackward(out1, dhid, preact, B * H); },
-    fast: () => reluDropoutBackward(out1, dpre, preact, mask, B * H) },
+    naive: () => { const k = fresh(); dhid.fill(0); dropoutBackward(dhid, dpre, masks[k], B * H); reluBackward(out1, dhid, preacts[k], B * H); },
+    fast: () => { const k = fresh(); reluDropoutBackward(out1, dpre, preacts[k], masks[k], B * H); } },
   { name: 'bias backward db1 (32x128)', flops: B * H, naive: () => biasBackward(b1, dpre, B, H), fast: () => biasBackward(b1, dpre, B, H), note: 'no fast twin: naive is fine' },
   { name: `Adam (${P} parameters)`, flops: 12 * P,
     naive: () => adamUpdate(params, m, v, grads, KERAS_ADAM, ++step, P), fast: () => adamUpdateFast(params, m, v, grads, KERAS_ADAM, ++step, P) },
