@@ -84,7 +84,18 @@ export function matmulForwardFast(
       out[ob + o] = s0; out[ob + o + 1] = s1; out[ob + o + 2] = s2; out[ob + o + 3] = s3;
       out[ob + o + 4] = s4; out[ob + o + 5] = s5; out[ob + o + 6] = s6; out[ob + o + 7] = s7;
     }
-    for (let o = OUT8; o < OUT; o++) {
+    // The last OUT % 8 outputs two at a time: two independent sums overlap where one would wait for
+    // each addition (layer 2's 10 logits: 8, then 2).
+    let o = OUT8;
+    for (; o + 1 < OUT; o += 2) {
+      let s0 = 0, s1 = 0;
+      for (let i = 0; i < IN; i++) {
+        const a = inp[row + i], w = i * OUT + o;
+        s0 += a * weight[w]; s1 += a * weight[w + 1];
+      }
+      out[ob + o] = s0; out[ob + o + 1] = s1;
+    }
+    if (o < OUT) {
       let s = 0;
       for (let i = 0; i < IN; i++) s += inp[row + i] * weight[i * OUT + o];
       out[ob + o] = s;
@@ -144,7 +155,16 @@ function dweightBlocked(dweight: Float32Array, dout: Float32Array, inp: Float32A
       dweight[wi + o] += s0; dweight[wi + o + 1] += s1; dweight[wi + o + 2] += s2; dweight[wi + o + 3] += s3;
       dweight[wi + o + 4] += s4; dweight[wi + o + 5] += s5; dweight[wi + o + 6] += s6; dweight[wi + o + 7] += s7;
     }
-    for (let o = OUT8; o < OUT; o++) {
+    let o = OUT8; // then two at a time, as in matmulForwardFast
+    for (; o + 1 < OUT; o += 2) {
+      let s0 = 0, s1 = 0;
+      for (let b = 0; b < B; b++) {
+        const a = inp[b * IN + i], d = b * OUT + o;
+        s0 += a * dout[d]; s1 += a * dout[d + 1];
+      }
+      dweight[wi + o] += s0; dweight[wi + o + 1] += s1;
+    }
+    if (o < OUT) {
       let s = 0;
       for (let b = 0; b < B; b++) s += inp[b * IN + i] * dout[b * OUT + o];
       dweight[wi + o] += s;
