@@ -267,7 +267,7 @@ export class Slice {
     const { shape: { inputs: IN, classes: C }, Ht, kernels: { matmulBackward, layer1Backward, layer1BackwardAdam }, shared: { ctl, y } } = this;
     const { probs, dlogits, db2, dhidden, dW2, hidden, W2, dpreact, preact, mask, db1, dW1, nz, W1, t } = this;
     const zeroed = layer1BackwardAdam !== null ? this.gRest : this.gBlock; // dW1 stays zero with the fused kernel
-    const dpreact64 = this.kernels.gradientIn64 ? this.shared.dpreact64.subarray(this.maxBatch * this.all[t].h0) : null;
+    const h0 = this.all[t].h0, dpreact64 = this.kernels.gradientIn64 ? this.shared.dpreact64.subarray(this.maxBatch * h0, this.maxBatch * (h0 + Ht)) : null;
     return (B) => {
       this.batch = B;
       // No thread is still at the last step's chunks (the end barrier), and none takes this step's
