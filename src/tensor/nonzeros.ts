@@ -2,8 +2,8 @@
 // the zeros (81% of MNIST pixels). Skipping is exact: a zero input adds nothing to any sum.
 // Rows (CSR) feed the forward product, columns (CSC) the weight gradient.
 // The indices are 16-bit: the products' index arithmetic (index·OUT + o + 7) then provably fits in
-// 32 bits, so V8 leaves out its overflow checks (a training step on one thread: 0.92 of the time
-// with 32-bit indices, `npm run bench:ab`). A batch holds at most 60000 rows, so 16 bits suffice.
+// 32 bits, so V8 leaves out its overflow checks (a training step on one thread takes 0.92 of its
+// time with 32-bit indices, `npm run bench:ab`). A batch holds at most 60000 rows: 16 bits suffice.
 
 import { HEAP, type Arena } from './simd/arena.ts';
 
